@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 
@@ -107,11 +107,21 @@ class RoleRule:
     post: str  # office IRI, or "recipient" for the vocative "Mr President"
 
 
-def _date(value) -> date | None:
+def _date(value, end: bool = False) -> date | None:
+    """xsd:date, or the coarser xsd:gYearMonth / xsd:gYear of a tenure known only to the month or year:
+    a start is read as the first day of the period, an end as the last, so the tenure is never too short."""
     if value is None:
         return None
+    text = str(value).strip()
     try:
-        return date.fromisoformat(str(value)[:10])
+        if re.fullmatch(r"\d{4}", text):
+            return date(int(text), 12, 31) if end else date(int(text), 1, 1)
+        if re.fullmatch(r"\d{4}-\d{2}", text):
+            y, m = int(text[:4]), int(text[5:])
+            if end:
+                return (date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1))
+            return date(y, m, 1)
+        return date.fromisoformat(text[:10])
     except ValueError:
         return None
 
@@ -151,7 +161,7 @@ class Authority:
             if person is None or post is None:
                 continue
             self.tenures.append(
-                Tenure(str(s), str(person), str(post), _date(g.value(s, SCHEMA.startDate)), _date(g.value(s, SCHEMA.endDate)))
+                Tenure(str(s), str(person), str(post), _date(g.value(s, SCHEMA.startDate)), _date(g.value(s, SCHEMA.endDate), end=True))
             )
         self.tenures.sort(key=lambda t: (t.post, t.start or date.min, t.person))
 
@@ -173,9 +183,9 @@ class Authority:
             wikipedia=str(g.value(s, WKG.wikipediaTitle)) if g.value(s, WKG.wikipediaTitle) else None,
             wikidata=wd.rsplit("/", 1)[-1] if wd else None,
             born=_date(g.value(s, SCHEMA.birthDate)),
-            died=_date(g.value(s, SCHEMA.deathDate)),
+            died=_date(g.value(s, SCHEMA.deathDate), end=True),
             start=_date(g.value(s, SCHEMA.startDate) or g.value(s, SCHEMA.foundingDate)),
-            end=_date(g.value(s, SCHEMA.endDate) or g.value(s, SCHEMA.dissolutionDate)),
+            end=_date(g.value(s, SCHEMA.endDate) or g.value(s, SCHEMA.dissolutionDate), end=True),
             associated={str(o) for o in g.objects(s, WKG.associatedWith)},
             description=str(g.value(s, SCHEMA.description) or ""),
         )
@@ -241,15 +251,16 @@ class Authority:
 
 def _derived_person_aliases(label: str) -> list[str]:
     """Surname and initials forms of a person's preferred label: "Franklin D. Roosevelt" -> "Roosevelt",
-    "F. D. Roosevelt", "F. Roosevelt"."""
+    "F. D. Roosevelt", "F. Roosevelt". Labels that are not "given names + surname" ("Peter II of
+    Yugoslavia", "Walter Guinness, 1st Baron Moyne") give nothing: their surnames are curated by hand."""
+    if "," in label or "(" in label or re.search(r"\b(of|the|de|von|van|II|III|IV|VI|VII)\b", label):
+        return []
     parts = [p for p in re.split(r"\s+", label) if p]
-    if len(parts) < 2:
+    if len(parts) < 2 or not all(p[0].isupper() for p in parts):
         return []
     surname = parts[-1]
-    given = parts[:-1]
-    initials = [p[0] + "." for p in given if p[0].isalpha()]
-    out = [surname, " ".join(initials + [surname]), f"{initials[0]} {surname}"] if initials else [surname]
-    return out
+    initials = [p[0] + "." for p in parts[:-1] if p[0].isalpha()]
+    return [surname, " ".join(initials + [surname]), f"{initials[0]} {surname}"] if initials else [surname]
 
 
 def load_roles(path: Path) -> list[RoleRule]:

@@ -57,10 +57,10 @@ def ruler_patterns(authority: Authority, directory: Path = LINKING_DIR) -> list[
     for rule in authority.roles:
         words = _role_tokens(rule.phrase)
         dets = [d.lower() for d in rule.determiners if d != "-"]
-        pattern = ([{"LOWER": {"IN": dets}}] if dets else []) + words
-        # "the President" but not "President Roosevelt": a capitalised name after it makes a title, not a role
-        pattern.append({"IS_TITLE": True, "IS_SENT_START": False, "OP": "!"})
-        patterns.append({"label": "ROLE", "pattern": pattern, "id": rule.phrase})
+        if dets:
+            patterns.append({"label": "ROLE", "pattern": [{"LOWER": {"IN": dets}}, *words], "id": rule.phrase})
+        if "-" in rule.determiners:  # an appositive role: "Mr Molotov, People's Commissar for Foreign Affairs"
+            patterns.append({"label": "ROLE", "pattern": words, "id": rule.phrase})
     extra = directory / "patterns.jsonl"
     if extra.exists():
         for line in extra.read_text(encoding="utf-8").splitlines():
@@ -85,7 +85,13 @@ def make_mentions(nlp: Language, name: str, linking_dir: str) -> MentionShaper:
 
 
 _DETERMINERS = {"the", "your", "our", "my", "his", "their", "mr", "mr.", "this"}
-_NOT_MENTION = re.compile(r"^[\W\d_]+$|^(?:Government|Governments|Allies|Allied|Army|Command|Headquarters)$")
+_NOT_MENTION = re.compile(r"^[\W\d_]+$|^(?:Government|Governments|Allies|Allied|Army|Command|Headquarters|Memorandum|Missions?)$")
+# compass points and bare directions are sectors of a front, not places ("the West", "the East")
+_DIRECTIONS = {"west", "east", "north", "south", "north-west", "south-west", "north-east", "south-east"}
+# bodies the model often calls places: "Soviet Government", "British Embassy"
+_ORG_HEADS = re.compile(r"\b(Government|Governments|Embassy|Headquarters|Command|Commissariat|Ministry|Mission|Council|Committee|Commission)$")
+# state abbreviations used as adjectives ("U.S. troops", "UK-USSR relations") are not mentions
+_ATTRIBUTIVE = {"U.S.", "US", "UK", "U.K.", "USSR"}
 
 
 class MentionShaper:
@@ -105,6 +111,7 @@ class MentionShaper:
             span = self._trim(doc, ent, kind)
             if span is None:
                 continue
+            kind = span.label_ if span.label_ in OUR_TYPES else kind
             span._.mention_type = kind
             if kind == "PERSON":
                 m = self.title_re.search(doc.text[max(0, span.start_char - 40) : span.start_char])
@@ -139,6 +146,15 @@ class MentionShaper:
         text = span.text
         if _NOT_MENTION.match(text) or (kind in ("PERSON", "PLACE") and not text[0].isupper()):
             return None
+        nxt = doc[end] if end < len(doc) else None
+        if kind == "PLACE" and text.lower() in _DIRECTIONS:
+            return None
+        if kind == "PLACE" and text in _ATTRIBUTIVE and nxt is not None and (nxt.pos_ in ("NOUN", "PROPN", "ADJ") or nxt.text == "-"):
+            return None
+        if kind in ("PLACE", "PERSON") and _ORG_HEADS.search(text) and ent.label_ in LABELS:
+            span = Span(doc, start, end, label="ORG")
+        if kind == "ROLE" and nxt is not None and not nxt.is_sent_start and nxt.text[:1].isupper() and nxt.is_alpha:
+            return None  # "the President Roosevelt": a title before a name, not a role
         return span
 
 

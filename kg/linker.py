@@ -100,7 +100,6 @@ class WartimeLinker:
         for span in mentions:
             kind = span._.mention_type or span.label_
             if kind == "ROLE":
-                span._.link = self.link_role(span, ctx)
                 candidates.append([])
             else:
                 candidates.append(self.candidates(span.text, kind, span._.title, day))
@@ -142,6 +141,10 @@ class WartimeLinker:
                         c.reasons.append("one sense per message: as the best-evidenced mention of this name")
                         c.score = best.score
             span._.link = self.decide(span.text, kind, cands)
+        # roles last: "the Marshal" may refer back to "Marshal Tito" earlier in the message
+        for span in mentions:
+            if (span._.mention_type or span.label_) == "ROLE":
+                span._.link = self.link_role(span, ctx, mentions)
         return doc
 
     # -- candidates ----------------------------------------------------------------------------------
@@ -220,19 +223,40 @@ class WartimeLinker:
         return Link(nil_iri(kind, text), None, reasons, ranked, nil=True)
 
     # -- roles ---------------------------------------------------------------------------------------
-    def link_role(self, span: Span, ctx: dict) -> Link:
+    def link_role(self, span: Span, ctx: dict, mentions: list[Span] = ()) -> Link:
         a = self.authority
         doc = span.doc
         day: date | None = ctx.get("date")
         det = doc[span.start - 1].lower_.rstrip(".") if span.start > 0 else ""
         phrase = normalise(span.text)
         rules = [r for r in a.roles if normalise(r.phrase) == phrase]
-        rules_det = [r for r in rules if det in [d.lower().rstrip(".") for d in r.determiners]] or rules
+        rules_det = [
+            r for r in rules if det in [d.lower().rstrip(".") for d in r.determiners] or "-" in r.determiners
+        ] or rules
+        if det != "mr":
+            antecedent = self._antecedent(span, phrase, mentions)
+            if antecedent is not None:
+                return antecedent
         for rule in rules_det:
             link = self._apply_role(rule, span, det, day, ctx)
             if link is not None:
                 return link
         return Link(None, None, [f'role "{span.text}" with "{det}" before it matches no rule on {day}'], nil=True)
+
+    def _antecedent(self, span: Span, phrase: str, mentions: list[Span]) -> Link | None:
+        """'the Marshal' after 'Marshal Tito': the nearest earlier person written with that title."""
+        for other in reversed([m for m in mentions if m.end <= span.start]):
+            link = other._.link
+            title = other._.title
+            if (other._.mention_type == "PERSON" and title and normalise(title) == phrase and link is not None
+                    and link.entity and not link.nil):
+                return Link(
+                    link.entity,
+                    0.85,
+                    [f'"{span.text}" refers back to "{title} {other.text}" earlier in the message ({self._label(link.entity)})'],
+                    alias=other.text,
+                )
+        return None
 
     def _apply_role(self, rule: RoleRule, span: Span, det: str, day: date | None, ctx: dict) -> Link | None:
         a = self.authority
@@ -249,6 +273,8 @@ class WartimeLinker:
                 return None
             reasons.append(f"vocative: the message's recipient, {self._label(recips[0])}")
             return Link(recips[0], 0.95, reasons)
+        if rule.post == "anaphora":
+            return None  # only an antecedent in the message can resolve it
         if rule.post.startswith("ent:"):
             iri = str(ENT[rule.post.split(":", 1)[1]])
             if iri not in a.entities:
