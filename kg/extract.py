@@ -49,6 +49,8 @@ def ruler_patterns(authority: Authority, directory: Path = LINKING_DIR) -> list[
     for alias in authority.aliases:
         entity = authority.entities[alias.iri]
         label = "OPERATION" if alias.kind == "code" else entity.type
+        if label in ("EVENT", "OPERATION") and _descriptive(alias.text):
+            continue  # "the Soviet summer offensive": a description, left to the linker, not a name
         for text in {alias.text, alias.text.upper()}:
             if len(text) < 2 or (label, text) in seen:
                 continue
@@ -67,6 +69,19 @@ def ruler_patterns(authority: Authority, directory: Path = LINKING_DIR) -> list[
             if line.strip() and not line.startswith("#"):
                 patterns.append(json.loads(line))
     return patterns
+
+
+_FUNCTION_WORDS = {"of", "the", "in", "on", "at", "for", "and", "to", "de", "la", "von", "with", "between"}
+
+
+def _descriptive(text: str) -> bool:
+    """An event alias that describes rather than names: it has lower-case content words ("Russian
+    offensive", "operations in Tunisia"). The guidelines annotate named events only; "invasion of
+    Normandy" style names are the exception they give."""
+    words = text.replace("-", " ").split()
+    if text.lower().startswith(("invasion of", "landing in", "landings in")):
+        return False
+    return any(w[0].islower() and w.lower() not in _FUNCTION_WORDS for w in words if w[0].isalpha())
 
 
 def _role_tokens(phrase: str) -> list[dict]:

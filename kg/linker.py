@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -101,8 +101,13 @@ class WartimeLinker:
             kind = span._.mention_type or span.label_
             if kind == "ROLE":
                 candidates.append([])
-            else:
-                candidates.append(self.candidates(span.text, kind, span._.title, day))
+                continue
+            cands = self.candidates(span.text, kind, span._.title, day)
+            conference = self._conference_metonymy(span, cands, day) if kind == "PLACE" else None
+            if conference is not None:
+                span._.mention_type = "EVENT"
+                cands = [conference]
+            candidates.append(cands)
         # context: entities already certain in this message raise their associates
         certain = {c[0].entity.iri for c in candidates if len(c) == 1 and c[0].score >= 0.8}
         certain |= {s._.link.entity for s in mentions if s._.link and s._.link.entity}
@@ -170,6 +175,14 @@ class WartimeLinker:
             if entity.iri not in best or score > best[entity.iri].score:
                 best[entity.iri] = _Candidate(entity, score, reasons, alias_text)
         cands = sorted(best.values(), key=lambda c: (-c.score, c.entity.iri))
+        events = [c for c in cands if c.entity.type in ("EVENT", "OPERATION") and c.entity.start]
+        if len(events) > 1 and day is not None:
+            # "the Moscow Conference" of a 1942 message is the one held last before it (or about to be held)
+            started = [c for c in events if c.entity.start <= day + timedelta(days=30)]
+            if started:
+                latest = max(started, key=lambda c: c.entity.start)
+                latest.score += 0.1
+                latest.reasons.append(f"the latest such event by the message's date ({latest.entity.start}) (+0.10)")
         if len(cands) > 1:
             # several people share the name: the one holding an office on the date is the usual subject
             for c in cands:
@@ -179,6 +192,27 @@ class WartimeLinker:
                     c.score += 0.05
                     c.reasons.append(f"held office on the message's date: {post.label if post else held[0].post} (+0.05)")
         return sorted(cands, key=lambda c: (-c.score, c.entity.iri))
+
+    def _conference_metonymy(self, span: Span, cands: list[_Candidate], day: date | None) -> _Candidate | None:
+        """"the decisions reached at Tehran": the place stands for the conference held there. Only after
+        "at"/"since", and only for a conference at that place that had begun by the message's date."""
+        if not cands or day is None or span.start == 0 or span.doc[span.start - 1].lower_ not in ("at", "since"):
+            return None
+        place = cands[0].entity.iri
+        held = [
+            e for e in self.authority.entities.values()
+            if e.type == "EVENT" and place in e.associated and "conference" in e.label.lower() and e.start and e.start <= day
+        ]
+        if not held:
+            return None
+        conf = max(held, key=lambda e: e.start)
+        return _Candidate(
+            conf,
+            0.8,
+            [f'"{span.doc[span.start - 1].text} {span.text}": the place stands for the {conf.label}, held there from {conf.start}, '
+             f"before the message ({day})"],
+            span.text,
+        )
 
     def _time_evidence(self, e: Entity, day: date | None, reasons: list[str]) -> float:
         if day is None:
