@@ -59,6 +59,7 @@ def ruler_patterns(authority: Authority, directory: Path = LINKING_DIR) -> list[
     for rule in authority.roles:
         words = _role_tokens(rule.phrase)
         dets = [d.lower() for d in rule.determiners if d != "-"]
+        words[0] = {**words[0], "IS_LOWER": False}  # "the President", "THE PRESIDENT", never "the general"
         if dets:
             patterns.append({"label": "ROLE", "pattern": [{"LOWER": {"IN": dets}}, *words], "id": rule.phrase})
         if "-" in rule.determiners:  # an appositive role: "Mr Molotov, People's Commissar for Foreign Affairs"
@@ -72,6 +73,9 @@ def ruler_patterns(authority: Authority, directory: Path = LINKING_DIR) -> list[
 
 
 _FUNCTION_WORDS = {"of", "the", "in", "on", "at", "for", "and", "to", "de", "la", "von", "with", "between"}
+# nouns that make a name of an event even in lower case: "Moscow talks", "Tehran agreement", "Soviet-German front"
+_EVENT_NOUNS = {"front", "talks", "agreement", "agreements", "negotiations", "conference", "uprising", "pact", "treaty",
+                "declaration", "communiqué", "communique", "convoy", "convoys", "charter", "decisions", "protocol"}
 
 
 def _descriptive(text: str) -> bool:
@@ -81,7 +85,9 @@ def _descriptive(text: str) -> bool:
     words = text.replace("-", " ").split()
     if text.lower().startswith(("invasion of", "landing in", "landings in")):
         return False
-    return any(w[0].islower() and w.lower() not in _FUNCTION_WORDS for w in words if w[0].isalpha())
+    if not words or not words[0][0].isupper():
+        return True
+    return any(w[0].islower() and w.lower() not in _FUNCTION_WORDS | _EVENT_NOUNS for w in words if w[0].isalpha())
 
 
 def _role_tokens(phrase: str) -> list[dict]:

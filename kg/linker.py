@@ -26,6 +26,7 @@ from .authority import ALIAS_WEIGHT, Authority, Entity, RoleRule, load_authority
 from .namespaces import ENT
 
 LINK_THRESHOLD = 0.5
+_CONFERENCE_NOUNS = {"agreement", "agreements", "decisions", "decision", "stand", "standpoint", "talks", "meeting", "declaration", "communiqué"}
 FUZZY_CUTOFF = 86.0
 COMPATIBLE = {
     "PERSON": {"PERSON"},
@@ -194,9 +195,14 @@ class WartimeLinker:
         return sorted(cands, key=lambda c: (-c.score, c.entity.iri))
 
     def _conference_metonymy(self, span: Span, cands: list[_Candidate], day: date | None) -> _Candidate | None:
-        """"the decisions reached at Tehran": the place stands for the conference held there. Only after
-        "at"/"since", and only for a conference at that place that had begun by the message's date."""
-        if not cands or day is None or span.start == 0 or span.doc[span.start - 1].lower_ not in ("at", "since"):
+        """"the decisions reached at Tehran", "the Tehran agreement": the place stands for the conference held
+        there. Only after "at"/"since" or before a word such as "agreement" or "decisions", and only for a
+        conference at that place that had begun by the message's date."""
+        if not cands or day is None or span.start == 0:
+            return None
+        before = span.doc[span.start - 1].lower_
+        after = span.doc[span.end].lower_ if span.end < len(span.doc) else ""
+        if before not in ("at", "since") and after not in _CONFERENCE_NOUNS:
             return None
         place = cands[0].entity.iri
         held = [
@@ -209,7 +215,7 @@ class WartimeLinker:
         return _Candidate(
             conf,
             0.8,
-            [f'"{span.doc[span.start - 1].text} {span.text}": the place stands for the {conf.label}, held there from {conf.start}, '
+            [f'"{before} {span.text} {after}": the place stands for the {conf.label}, held there from {conf.start}, '
              f"before the message ({day})"],
             span.text,
         )

@@ -548,6 +548,44 @@ def backbone(h: nx.Graph, ties: int) -> nx.Graph:
     return h.edge_subgraph(keep).copy() if keep else h.copy()
 
 
+def spread(pos: dict[str, Any], boxes: dict[str, tuple[float, float, float, float]], limit: float,
+           rounds: int = 400) -> dict[str, tuple[float, float]]:
+    """Push apart nodes whose boxes (dot plus label, in data units: left, right, down, up from the node)
+    overlap, keeping every box inside [-limit, limit]. Spring layouts pack the hubs on top of each other;
+    this keeps every label legible without moving the picture's structure more than it must."""
+    xy = {n: [float(pos[n][0]), float(pos[n][1])] for n in pos}
+    names = sorted(xy)
+    for _ in range(rounds):
+        moved = False
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                (ax_, ay), (bx, by) = xy[a], xy[b]
+                la, ra, da, ua = boxes[a]
+                lb, rb, db, ub = boxes[b]
+                ox_ = min(ax_ + ra, bx + rb) - max(ax_ - la, bx - lb)
+                oy = min(ay + ua, by + ub) - max(ay - da, by - db)
+                if ox_ <= 0 or oy <= 0:
+                    continue
+                moved = True
+                if ox_ < oy:
+                    step = ox_ / 2 + 1e-4
+                    sign = 1.0 if ax_ >= bx else -1.0
+                    xy[a][0] += sign * step
+                    xy[b][0] -= sign * step
+                else:
+                    step = oy / 2 + 1e-4
+                    sign = 1.0 if ay >= by else -1.0
+                    xy[a][1] += sign * step
+                    xy[b][1] -= sign * step
+        for n in names:
+            left, right, down, up = boxes[n]
+            xy[n][0] = min(max(xy[n][0], -limit + left), limit - right)
+            xy[n][1] = min(max(xy[n][1], -limit + down), limit - up)
+        if not moved:
+            break
+    return {n: (x, y) for n, (x, y) in xy.items()}
+
+
 def draw(g: nx.Graph, out: IO[bytes], fmt: str, top: int, ties: int = 4) -> nx.Graph:
     """The co-mention network of the most mentioned entities, for readers without Gephi: its backbone (see
     `backbone`), node area by mentions, colour by type, edge width by the raw count. Seeded layout, so the
@@ -564,17 +602,32 @@ def draw(g: nx.Graph, out: IO[bytes], fmt: str, top: int, ties: int = 4) -> nx.G
     b = backbone(h, ties)
     b.add_nodes_from(h.nodes(data=True))  # an entity with no co-mention at all still gets its dot
     pos = nx.spring_layout(b, weight="strength", seed=1941, iterations=500, k=2.2 / math.sqrt(b.number_of_nodes()))
-
-    plt.rcParams["svg.hashsalt"] = "wartime-kg"
-    fig, ax = plt.subplots(figsize=(14, 10), dpi=110)
     most_w = max((d["weight"] for _, _, d in b.edges(data=True)), default=1)
     most_m = max(d["mentions"] for _, d in b.nodes(data=True)) or 1
+    sizes = {n: 80 + 2600 * b.nodes[n]["mentions"] / most_m for n in b.nodes}
+
+    width_in, height_in, limit = 14.0, 10.0, 1.0
+    # data units per point, for axes of about the figure's size less the title (fixed limits below)
+    per_x, per_y = 2 * limit / (width_in * 72 * 0.95), 2 * limit / (height_in * 72 * 0.88)
+    boxes = {}
+    for n in b.nodes:
+        r = math.sqrt(sizes[n]) / 2 + 3
+        half = max(r, 2.9 * len(b.nodes[n]["label"]) + 4)
+        boxes[n] = (half * per_x, half * per_x, (r + 16) * per_y, r * per_y)
+    # fill the canvas on both axes before spreading: the layout's aspect is arbitrary, the canvas is wide
+    sx = max(abs(p[0]) for p in pos.values()) or 1.0
+    sy = max(abs(p[1]) for p in pos.values()) or 1.0
+    pos = spread({n: (x / sx * 0.86, y / sy * 0.86) for n, (x, y) in pos.items()}, boxes, limit)
+
+    plt.rcParams["svg.hashsalt"] = "wartime-kg"
+    fig, ax = plt.subplots(figsize=(width_in, height_in), dpi=110)
+    ax.set_xlim(-limit, limit)
+    ax.set_ylim(-limit, limit)
     edges = sorted(b.edges(data=True), key=lambda e: (e[2]["weight"], e[0], e[1]))  # heavy edges on top
     nx.draw_networkx_edges(b, pos, ax=ax, edgelist=[(x, y) for x, y, _ in edges],
                            width=[0.6 + 7.0 * d["weight"] / most_w for _, _, d in edges],
                            alpha=0.45, edge_color="#8c8c8c")
     nodes = sorted(b.nodes)
-    sizes = {n: 80 + 2600 * b.nodes[n]["mentions"] / most_m for n in nodes}
     nx.draw_networkx_nodes(b, pos, ax=ax, nodelist=nodes, node_size=[sizes[n] for n in nodes],
                            node_color=[b.nodes[n]["color"] for n in nodes], edgecolors="white", linewidths=1.2)
     for n in nodes:  # below the dot, clear of it: radius in points is sqrt(area) / 2
@@ -589,8 +642,7 @@ def draw(g: nx.Graph, out: IO[bytes], fmt: str, top: int, ties: int = 4) -> nx.G
                  f"the {b.number_of_nodes()} most mentioned entities, each with its {ties} strongest ties; "
                  "node size = mentions, edge width = messages mentioning both", fontsize=11)
     ax.set_axis_off()
-    ax.margins(0.07)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.025, right=0.975, bottom=0.02, top=0.9)
     fig.savefig(out, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
     plt.close(fig)
     return b

@@ -242,7 +242,7 @@ msg(F001, s, e, STALIN, [FDR], '1945-03-29', 'written',
     P('Alexander', ALEX),
     L('Königsberg', 'Kaliningrad'), L('Danzig', 'Gdańsk'),
     L('Oder', 'Oder'), L('Germany', 'Germany'),
-    L('Eastern Front', EASTF),
+    E('Eastern Front', EASTF),
 ], notes='Same message as file 003 (FRUS translation). "the Berne negotiations" = Operation Sunrise/"Crossword" '
          '-> EVENT; "in Berne or in Caserta" -> PLACE. "Soviet Command", "Allied Command", "Soviet Military '
          'Command", "Anglo-American Military Command" not annotated (generic command descriptions). A page break '
@@ -255,7 +255,7 @@ msg(F001, s, e, 'Aleksei Antonov', [DEANE], '1945-03-30', 'written', [
     R('HEAD OF THE MILITARY MISSION\nOF THE U.S.A. IN THE U.S.S.R.', DEANE),
     P('Deane', DEANE),
     P('Marshall', MARSHALL),
-    L('Eastern Front', EASTF),
+    E('Eastern Front', EASTF),
     L('Pomerania', 'Pomerania'), L('Thorn', 'Toruń'),
     L('Vienna-Moravská Ostrava', None, nil='Vienna–Moravská Ostrava area'),
     L('Moravská Ostrava', 'Ostrava'),
@@ -458,7 +458,7 @@ msg(F003, s3, e3, STALIN, [FDR], '1945-03-29', 'written', [
     P('Alexander', ALEX),
     L('Koenigsberg', 'Kaliningrad'), L('Danzig', 'Gdańsk'),
     L('Oder', 'Oder'), L('Germany', 'Germany'),
-    L('Eastern front', EASTF),
+    E('Eastern front', EASTF),
 ], notes='The text carries no date. It is the FRUS translation of the message the book (001) prints with the '
          'closing date "March 29, 1945" (reply to Roosevelt\'s letter of March 24/25; the brief\'s "April 1945" '
          'does not match the content) -> date 1945-03-29, inferred. Footnote markers ("75" in the header, '
