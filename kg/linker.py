@@ -78,6 +78,7 @@ class WartimeLinker:
     def __init__(self, linking_dir: Path | None, threshold: float = LINK_THRESHOLD):
         self._dir = linking_dir
         self._authority: Authority | None = None
+        self._title_re: re.Pattern[str] | None = None
         self.threshold = threshold
 
     @property
@@ -103,7 +104,8 @@ class WartimeLinker:
             if kind == "ROLE":
                 candidates.append([])
                 continue
-            cands = self.candidates(span.text, kind, span._.title, day)
+            title = span._.title if span._.title is not None else self.title_before(span)
+            cands = self.candidates(span.text, kind, title, day)
             conference = self._conference_metonymy(span, cands, day) if kind == "PLACE" else None
             if conference is not None:
                 span._.mention_type = "EVENT"
@@ -152,6 +154,22 @@ class WartimeLinker:
             if (span._.mention_type or span.label_) == "ROLE":
                 span._.link = self.link_role(span, ctx, mentions)
         return doc
+
+    @property
+    def title_re(self) -> re.Pattern[str]:
+        if self._title_re is None:
+            from .extract import LINKING_DIR, load_titles
+
+            titles = load_titles(self._dir or LINKING_DIR)
+            self._title_re = re.compile(r"(?:^|(?<=\W))(" + "|".join(re.escape(t) for t in titles) + r")\s*$")
+        return self._title_re
+
+    def title_before(self, span: Span) -> str | None:
+        """The title written before a name, for pipelines without our `wartime_mentions` component."""
+        if (span._.mention_type or span.label_) != "PERSON":
+            return None
+        m = self.title_re.search(span.doc.text[max(0, span.start_char - 40) : span.start_char])
+        return m.group(1) if m else None
 
     # -- candidates ----------------------------------------------------------------------------------
     def candidates(self, text: str, kind: str, title: str | None, day: date | None) -> list[_Candidate]:

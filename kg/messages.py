@@ -269,6 +269,21 @@ def split_book(source: Source, text: str) -> list[Message]:
     for b, msg in enumerate(messages):
         for d, line in pending_dates[b]:
             _offer_date(messages, b, d, line)
+        first, last = blocks[b]
+        # a date written on the header line itself ("May 4, 1943 PERSONAL AND SECRET MESSAGE")
+        m = re.match(r"^\W*" + _DATE, lines[first].text)
+        if m and msg.date is None and (d := parse_date(m)):
+            msg.date = d
+            msg.date_span = (lines[first].start, lines[first].start + m.end())
+        # a "Sent on" line just below the header, above the body
+        for k in range(last + 1, min(last + 6, len(lines))):
+            if lines[k].kind == "body":
+                break
+            if lines[k].kind == "sent" and msg.date_sent is None:
+                sm = SENT_LINE.match(lines[k].text)
+                if sm and (d := parse_date(sm)):
+                    msg.date_sent = d
+                    msg.sent_span = (lines[k].start, lines[k].end)
 
     # 4. chronology: a date far from the neighbours' dates is a stray fragment's date, not this message's.
     _check_chronology(messages)

@@ -545,7 +545,12 @@ def backbone(h: nx.Graph, ties: int) -> nx.Graph:
     for n in h.nodes:
         strongest = sorted(h.edges(n, data=True), key=lambda e: (-e[2]["strength"], -e[2]["weight"], e[1]))[:ties]
         keep.update(tuple(sorted((a, b))) for a, b, _ in strongest)
-    return h.edge_subgraph(keep).copy() if keep else h.copy()
+    # a new graph in sorted order: the layout's starting positions follow node order, and set order
+    # changes with every process (string hashing), which would give a new picture on every run
+    out = nx.Graph()
+    out.add_nodes_from(sorted(h.nodes(data=True)))
+    out.add_edges_from((a, b, h.edges[a, b]) for a, b in sorted(keep))
+    return out
 
 
 def spread(pos: dict[str, Any], boxes: dict[str, tuple[float, float, float, float]], limit: float,
@@ -599,8 +604,7 @@ def draw(g: nx.Graph, out: IO[bytes], fmt: str, top: int, ties: int = 4) -> nx.G
     h = top_subgraph(g, top)
     if h.number_of_nodes() == 0:
         raise KGError("nothing to draw: the store has no linked mentions")
-    b = backbone(h, ties)
-    b.add_nodes_from(h.nodes(data=True))  # an entity with no co-mention at all still gets its dot
+    b = backbone(h, ties)  # keeps every node: an entity with no co-mention at all still gets its dot
     pos = nx.spring_layout(b, weight="strength", seed=1941, iterations=500, k=2.2 / math.sqrt(b.number_of_nodes()))
     most_w = max((d["weight"] for _, _, d in b.edges(data=True)), default=1)
     most_m = max(d["mentions"] for _, d in b.nodes(data=True)) or 1
@@ -608,7 +612,7 @@ def draw(g: nx.Graph, out: IO[bytes], fmt: str, top: int, ties: int = 4) -> nx.G
 
     width_in, height_in, limit = 14.0, 10.0, 1.0
     # data units per point, for axes of about the figure's size less the title (fixed limits below)
-    per_x, per_y = 2 * limit / (width_in * 72 * 0.95), 2 * limit / (height_in * 72 * 0.88)
+    per_x, per_y = 2 * limit / (width_in * 72 * 0.95), 2 * limit / (height_in * 72 * 0.84)
     boxes = {}
     for n in b.nodes:
         r = math.sqrt(sizes[n]) / 2 + 3
@@ -635,14 +639,15 @@ def draw(g: nx.Graph, out: IO[bytes], fmt: str, top: int, ties: int = 4) -> nx.G
                     fontsize=9.5, ha="center", va="top",
                     bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.75})
     types = sorted({b.nodes[n]["type"] for n in nodes})
-    ax.legend(handles=[Line2D([], [], marker="o", ls="", ms=11, color=TYPE_COLORS.get(t, OTHER_COLOR), label=t.title())
-                       for t in types], loc="lower left", frameon=False, title="type", fontsize=10)
+    # below the axes, in a margin of its own, so it never covers a node or a label
+    fig.legend(handles=[Line2D([], [], marker="o", ls="", ms=11, color=TYPE_COLORS.get(t, OTHER_COLOR), label=t.title())
+                        for t in types], loc="lower center", ncol=len(types), frameon=False, fontsize=10.5)
     span = f"{(g.graph.get('start') or '?')[:4]}-{(g.graph.get('end') or '?')[:4]}"
     ax.set_title(f"Who and what is mentioned together in Stalin's wartime correspondence, {span}\n"
                  f"the {b.number_of_nodes()} most mentioned entities, each with its {ties} strongest ties; "
                  "node size = mentions, edge width = messages mentioning both", fontsize=11)
     ax.set_axis_off()
-    fig.subplots_adjust(left=0.025, right=0.975, bottom=0.02, top=0.9)
+    fig.subplots_adjust(left=0.025, right=0.975, bottom=0.06, top=0.9)
     fig.savefig(out, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
     plt.close(fig)
     return b
