@@ -41,7 +41,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             workers=args.workers,
             executor=args.executor,
             use_cache=not args.no_cache,
-            report=lambda msg: console.print(msg, markup=False, highlight=False),
+            report=lambda msg: console.print(msg, markup=False, highlight=False, soft_wrap=True),
             progress=progress,
         )
     if args.json:

@@ -37,7 +37,10 @@ class Source:
         return read_text(self.path)
 
     def sha256(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        try:
+            return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        except OSError as exc:
+            raise SourceError(self.path, f"cannot read the file ({exc.strerror})") from None
 
 
 def read_text(path: Path) -> str:

@@ -1,0 +1,144 @@
+"""Bad input and faults: one clear error per bad file, the good files still build, nothing lost."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kg.builder import build
+from kg.errors import KGError
+from kg.store import open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = "004_78820021b3d022f1.txt"  # a small FRUS telegram: builds in a second
+
+
+def corpus(tmp_path: Path, extra: dict[str, bytes], manifest_extra: str = "") -> Path:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(ROOT / "seeds" / GOOD, seeds / GOOD)
+    entries = [f'[[source]]\nfile = "{GOOD}"\ntitle = "Harriman to the Secretary of State"\nkind = "document"\n'
+               'date = "1944-09-24"\nsender = "W. Averell Harriman"\nrecipients = ["Cordell Hull"]\n']
+    for name, data in extra.items():
+        (seeds / name).write_bytes(data)
+        kind = "book" if name.startswith("book") else "document"
+        entries.append(f'[[source]]\nfile = "{name}"\ntitle = "{name}"\nkind = "{kind}"\n')
+    (seeds / "manifest.toml").write_text("\n".join(entries) + manifest_extra, encoding="utf-8")
+    return seeds
+
+
+def run_kg(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kg.cli", *args], capture_output=True, text=True)
+
+
+BAD = {
+    "empty.txt": (b"", "the file is empty"),
+    "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10, "binary"),
+    "cp1252.txt": ("Mr Molotov met M. Beneš in Moscow \u2014 \u201cquoted\u201d".encode("cp1252"), "not UTF-8"),
+    "latin1.txt": ("Königsberg and Lódz".encode("latin-1"), "not UTF-8"),
+    "book-nothing.txt": (b"Just some prose with no message header at all.\n" * 20, "no message header"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_file_gets_one_clear_error(tmp_path, name):
+    data, problem = BAD[name]
+    seeds = corpus(tmp_path, {name: data})
+    res = run_kg("build", "--seeds", str(seeds), "--store", str(tmp_path / "store"), "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, res.stderr
+    assert name in errors[0] and problem in errors[0]
+    # the good file still built
+    assert "2 files" not in res.stdout and "1 files" in res.stdout
+    store = open_store(tmp_path / "store")
+    assert any(True for _ in store.quads_for_pattern(None, None, None))
+
+
+def test_strict_makes_errors_fatal_and_keeps_the_previous_store(tmp_path):
+    seeds = corpus(tmp_path, {})
+    store = tmp_path / "store"
+    assert run_kg("build", "--seeds", str(seeds), "--store", str(store), "--quiet").returncode == 0
+    before = os.readlink(store)
+    (seeds / "empty.txt").write_bytes(b"")
+    with open(seeds / "manifest.toml", "a", encoding="utf-8") as fh:
+        fh.write('\n[[source]]\nfile = "empty.txt"\ntitle = "empty"\nkind = "document"\n')
+    res = run_kg("build", "--seeds", str(seeds), "--store", str(store), "--strict", "--quiet")
+    assert res.returncode == 2
+    assert "empty.txt" in res.stderr and "--strict" in res.stderr and "Traceback" not in res.stderr
+    assert os.readlink(store) == before
+
+
+def test_malformed_manifest_entry(tmp_path):
+    seeds = corpus(tmp_path, {}, manifest_extra='\n[[source]]\nfile = "ghost.txt"\nkind = "novel"\n')
+    res = run_kg("build", "--seeds", str(seeds), "--store", str(tmp_path / "store"), "--quiet")
+    assert res.returncode == 0
+    err = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert len(err) == 1 and "manifest.toml" in err[0] and "ghost.txt" in err[0], res.stderr
+
+
+def test_missing_file_named_in_manifest(tmp_path):
+    seeds = corpus(tmp_path, {}, manifest_extra='\n[[source]]\nfile = "missing.txt"\ntitle = "m"\nkind = "document"\n')
+    res = run_kg("build", "--seeds", str(seeds), "--store", str(tmp_path / "store"), "--quiet")
+    err = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert len(err) == 1 and "missing.txt" in err[0] and "cannot read" in err[0], res.stderr
+
+
+def test_huge_file(tmp_path):
+    big = tmp_path / "big.bin"
+    seeds = corpus(tmp_path, {})
+    with open(seeds / "huge.txt", "wb") as fh:
+        fh.truncate(100 * 1024 * 1024)  # 100 MB, sparse: no disk cost
+    with open(seeds / "manifest.toml", "a", encoding="utf-8") as fh:
+        fh.write('\n[[source]]\nfile = "huge.txt"\ntitle = "huge"\nkind = "book"\n')
+    t0 = time.perf_counter()
+    res = run_kg("build", "--seeds", str(seeds), "--store", str(tmp_path / "store"), "--quiet")
+    assert time.perf_counter() - t0 < 120
+    err = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert len(err) == 1 and "huge.txt" in err[0] and "MB" in err[0], res.stderr
+    assert not big.exists()
+
+
+def test_nothing_buildable_is_an_error_and_no_store(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "empty.txt").write_bytes(b"")
+    (seeds / "manifest.toml").write_text('[[source]]\nfile = "empty.txt"\ntitle = "e"\nkind = "document"\n')
+    with pytest.raises(KGError):
+        build(None, tmp_path / "store", seeds_dir=seeds, report=lambda m: None)
+    assert not (tmp_path / "store").exists()
+
+
+def test_sigkill_midway_leaves_the_previous_store(built_store, tmp_path):
+    """Copy a finished store, start a full rebuild into it, SIGKILL it while it parses: the link still
+    points at the old build, which opens and answers as before."""
+    store_root = tmp_path / "kill"
+    shutil.copytree(built_store.parent, store_root, symlinks=True)
+    store = store_root / built_store.name
+    shutil.rmtree(store_root / (built_store.name + ".cache"), ignore_errors=True)
+    before = os.readlink(store)
+    before_dump = gzip.open(store / "dumps" / "graph.nq.gz").read()
+    proc = subprocess.Popen([sys.executable, "-m", "kg.cli", "build", "--store", str(store), "--no-cache", "--quiet"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(12)  # model loaded, parsing the book
+    assert proc.poll() is None, "the build finished too soon to be killed midway"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert os.readlink(store) == before
+    assert gzip.open(store / "dumps" / "graph.nq.gz").read() == before_dump
+    n = list(open_store(store).query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"))[0]["n"].value
+    assert int(n) == before_dump.count(b"\n")
+    # the next build cleans up the half-written directory of the killed one
+    res = run_kg("build", "--store", str(store), "--quiet")
+    assert res.returncode == 0, res.stderr
+    builds = list((store_root / (built_store.name + ".d")).iterdir())
+    assert all((d / "build.json").exists() for d in builds)
