@@ -27,7 +27,11 @@ from .messages import Message, split
 from .relations import find_deliveries
 
 # documents' boilerplate the guidelines exclude from annotation (citation blocks, archive stamps, URLs)
-_SKIP_BLOCK = re.compile(r"(?ms)^Citation:\s*\n.*?(?=^Summary:)|https?://\S+|<https?://[^>]+>")
+_SKIP_BLOCK = re.compile(
+    r"(?ms)^Citation:\s*\n.*?(?=^Summary:)|https?://\S+|<https?://[^>]+>"
+    # archive apparatus of the Wilson Center scans: content lists, container stamps, declassification notes
+    r"|^(?:Original Scan|Container \d+|Diversion of the Property|Reproduced from the Collections)[^\n]*$"
+)
 
 
 @dataclass

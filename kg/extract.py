@@ -55,7 +55,7 @@ def ruler_patterns(authority: Authority, directory: Path = LINKING_DIR) -> list[
             if len(text) < 2 or (label, text) in seen:
                 continue
             seen.add((label, text))
-            patterns.append({"label": label, "pattern": text})
+            patterns.append({"label": label, "pattern": text, "id": "authority"})
     for rule in authority.roles:
         words = _role_tokens(rule.phrase)
         dets = [d.lower() for d in rule.determiners if d != "-"]
@@ -111,6 +111,10 @@ _NOT_MENTION = re.compile(r"^[\W\d_]+$|^(?:Government|Governments|Allies|Allied|
 _DIRECTIONS = {"west", "east", "north", "south", "north-west", "south-west", "north-east", "south-east"}
 # bodies the model often calls places: "Soviet Government", "British Embassy"
 _ORG_HEADS = re.compile(r"\b(Government|Governments|Embassy|Headquarters|Command|Commissariat|Ministry|Mission|Council|Committee|Commission)$")
+_GENERIC_BODIES = {"troops", "forces", "armies", "army", "command", "commands", "governments", "powers", "missions",
+                   "squadrons", "divisions", "units", "treaty", "conference", "embassy", "memorandum", "copy",
+                   "hitlerites", "organisations", "organizations", "navies", "fleets", "staffs"}
+_PLURAL_BODIES = {"troops", "forces", "armies", "governments", "powers", "command", "commands"}
 # state abbreviations used as adjectives ("U.S. troops", "UK-USSR relations") are not mentions
 _ATTRIBUTIVE = {"U.S.", "US", "UK", "U.K.", "USSR"}
 
@@ -176,7 +180,26 @@ class MentionShaper:
             span = Span(doc, start, end, label="ORG")
         if kind == "ROLE" and nxt is not None and not nxt.is_sent_start and nxt.text[:1].isupper() and nxt.is_alpha:
             return None  # "the President Roosevelt": a title before a name, not a role
+        if span.label_ == "ORG" and self._generic_body(span, curated=ent.ent_id_ == "authority"):
+            return None
         return span
+
+    @staticmethod
+    def _generic_body(span: Span, curated: bool = False) -> bool:
+        """The model's ORG for "Soviet troops", "Allied Command", "the Treaty": a nationality and a common
+        noun, or one common word, is not a named organisation."""
+        words = [t for t in span if not t.is_punct]
+        if not words:
+            return True
+        head = words[-1].lower_
+        if curated:
+            # an authority alias such as "Soviet troops" for the Red Army is still a description in the text
+            return head in _PLURAL_BODIES and words[0].text[:1].isupper() and len(words) <= 3
+        if head in _GENERIC_BODIES and len(words) <= 4:
+            return True  # named bodies ("Red Army", "Combined Chiefs of Staff") come from the authority file
+        if len(words) == 1 and (head in _GENERIC_BODIES or words[0].pos_ == "NOUN" or (words[0].is_upper and len(head) <= 4)):
+            return True
+        return "\n" in span.text
 
 
 def build_nlp(model: str = DEFAULT_MODEL, linking_dir: Path = LINKING_DIR, authority: Authority | None = None) -> Language:
