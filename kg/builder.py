@@ -199,7 +199,7 @@ def build(
         summary.files = len(results)
         summary.messages = sum(len(r.messages) for r in results)
         summary.mentions = sum(len(r.mentions) for r in results)
-        summary.linked = sum(1 for r in results for m in r.mentions if m.entity)
+        summary.linked = sum(1 for r in results for m in r.mentions if m.entity and "/unreviewed/" not in m.entity)
         summary.entities = len({m.entity for r in results for m in r.mentions if m.entity})
         summary.triples = nquads.count(b"\n")
         summary.errors = [str(e) for e in errors]

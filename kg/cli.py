@@ -49,7 +49,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     else:
         print(
             f"built {store}: {summary.files} files, {summary.messages} messages, {summary.mentions} mentions "
-            f"({summary.linked} linked), {summary.entities} entities, {summary.triples} triples, "
+            f"({summary.linked} linked to the authority), {summary.entities} entities, {summary.triples} triples, "
             f"{summary.seconds} seconds ({summary.parsed} parsed, {summary.cached} from cache)"
         )
         if summary.errors:
