@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from spacy.language import Language
 
@@ -72,6 +72,7 @@ class MessageRecord:
     citations: list[dict]
     date_span: list[int] | None = None
     sent_span: list[int] | None = None
+    label: str = ""
 
 
 @dataclass
@@ -140,6 +141,14 @@ def message_iri_part(msg: Message, authority: Authority, used: set[str]) -> str:
     return local
 
 
+def _surname(authority: Authority, name: str | None) -> str:
+    if not name:
+        return "unknown"
+    e = authority.find_by_label(name)
+    label = e.label if e else name
+    return label if (e and e.type != "PERSON") or "," in label else label.split()[-1]
+
+
 def resolve_name(authority: Authority, name: str, kind: str = "PERSON") -> tuple[str, str | None, str | None, str | None]:
     """Sender/recipient names of the manifest and the headers -> (IRI, label, wikipedia, wikidata)."""
     e = authority.find_by_label(name)
@@ -168,6 +177,9 @@ def process_source(
         iri = message_iri(local)
         sender = resolve_name(authority, msg.sender, "PERSON" if source.kind == "book" else "ORG")[0] if msg.sender else None
         recipients = [resolve_name(authority, r)[0] for r in msg.recipients]
+        when = msg.date or msg.date_sent
+        label = (f"{_surname(authority, msg.sender)} to {' and '.join(_surname(authority, r) for r in msg.recipients) or 'the file'}, "
+                 f"{f'{when.day} {when:%B %Y}' if when else 'undated'}")
         records.append(
             MessageRecord(
                 id=iri,
@@ -188,6 +200,7 @@ def process_source(
                 ],
                 date_span=list(msg.date_span) if msg.date_span else None,
                 sent_span=list(msg.sent_span) if msg.sent_span else None,
+                label=label,
             )
         )
         raw = text[msg.start : msg.end]

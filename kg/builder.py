@@ -7,9 +7,9 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import spacy
 from rdflib import URIRef
@@ -122,10 +122,23 @@ def link_citations(results: list[DocResult], authority: Authority) -> dict[str, 
                     "date": c["date"],
                     "sender": sender,
                     "recipients": recipients,
-                    "label": f"Message of {c['date']} (cited, not in the corpus)",
+                    "label": f"{_name(authority, sender)} to {_name(authority, recipients[0])}, "
+                             f"{_long_date(c['date'])} (cited, not in the corpus)",
                     "source": r.source,
                 }
     return targets
+
+
+def _name(authority: Authority, iri: str) -> str:
+    e = authority.entities.get(iri)
+    return (e.label.split()[-1] if e.type == "PERSON" else e.label) if e else iri.rsplit("/", 1)[-1]
+
+
+def _long_date(iso: str) -> str:
+    from datetime import date
+
+    d = date.fromisoformat(iso)
+    return f"{d.day} {d:%B %Y}"
 
 
 def build(

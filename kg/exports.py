@@ -7,7 +7,8 @@ exactly what the endpoint serves. Field names are an interface others rely on: k
 from __future__ import annotations
 
 import json
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 import pyoxigraph as ox
 

@@ -118,8 +118,7 @@ def document_graph(source: Source, result: DocResult, text: str, run: URIRef, st
         g.add((msg, OA.start, Literal(m.start)))
         g.add((msg, OA.end, Literal(m.end)))
         g.add((msg, WKG.position, Literal(m.seq)))
-        first_line = text[m.start : m.end].strip().split("\n", 1)[0].replace("*", "").strip()
-        g.add((msg, RDFS.label, Literal(_message_label(m, first_line))))
+        g.add((msg, RDFS.label, Literal(m.label or _message_label(m))))
         g.add((msg, SCHEMA.headline, Literal(m.header.replace("*", "").replace("\n", " ").strip())))
         if m.sender:
             g.add((msg, SCHEMA.sender, URIRef(m.sender)))
@@ -168,7 +167,7 @@ def document_graph(source: Source, result: DocResult, text: str, run: URIRef, st
     return g
 
 
-def _message_label(m, first_line: str) -> str:
+def _message_label(m) -> str:
     when = m.date or m.date_sent or "undated"
     return f"{m.header.replace('*', '').splitlines()[0].strip()[:80]} ({when})"
 

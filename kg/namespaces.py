@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rdflib import Namespace
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD, ORG, TIME, VOID
+from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, TIME, VOID, XSD
 
 # The published base of our own IRIs. The graph is written with this base and rebased at load time when
 # `kg build --base` (or WARTIME_KG_BASE) asks for another, so the data files never need editing.

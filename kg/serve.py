@@ -33,6 +33,7 @@ import re
 import signal
 import sys
 import threading
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -449,7 +450,8 @@ class Site:
     @functools.lru_cache(maxsize=8192)  # noqa: B019
     def exists(self, iri: str) -> bool:
         ref = iri_ref(iri)
-        return bool(self.store.query(f"ASK {{ {{ {ref} ?p ?o }} UNION {{ ?s ?p {ref} }} }}", use_default_graph_as_union=True))
+        return bool(self.store.query(f"ASK {{ {{ {ref} ?p ?o }} UNION {{ ?s ?p {ref} }} UNION {{ GRAPH {ref} {{ ?s ?p ?o }} }} }}",
+                                     use_default_graph_as_union=True))
 
     def href(self, iri: str | None) -> str:
         """Where a link to `iri` goes: a path of this server for our own IRIs, the IRI itself otherwise."""
@@ -1032,7 +1034,8 @@ class App:
         self.fallback_root = fallback_root
         self.env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"], default=True),
                                trim_blocks=True, lstrip_blocks=True)
-        self.env.globals.update(href=site.href, public=site.public, local_name=local_name, prefix=site.link_prefix)
+        self.env.globals.update(href=site.href, public=site.public, local_name=local_name, prefix=site.link_prefix,
+                                graph_base=site.graph_base, short=self.short)
         self.env.filters["short"] = self.short
         self.static = {f.name: (f.read_bytes(), STATIC_TYPES.get(f.suffix, "application/octet-stream"))
                        for f in STATIC.iterdir() if f.is_file()} if STATIC.is_dir() else {}
@@ -1300,7 +1303,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             answer = self.server.app.handle(req)  # type: ignore[attr-defined]
         except Exception as exc:  # a bug must cost one request, not the server
-            self.log_error("error answering %s: %s: %s", self.path, type(exc).__name__, exc)
+            self.log_error("error answering %s: %s", self.path, traceback.format_exc())
             answer = text_answer(500, f"internal error: {type(exc).__name__}")
         self._send(answer, head=method == "HEAD")
 
@@ -1341,7 +1344,7 @@ def default_workers() -> int:
     env = os.environ.get("WARTIME_KG_SERVE_WORKERS")
     if env and env.isdigit() and int(env) > 0:
         return int(env)
-    return max(2, min(8, os.cpu_count() or 2))
+    return max(4, min(8, os.cpu_count() or 4))
 
 
 def serve(store_path: Path, host: str = "127.0.0.1", port: int = 7878, base: str | None = None, timeout: float = 10.0,
@@ -1366,6 +1369,8 @@ def serve(store_path: Path, host: str = "127.0.0.1", port: int = 7878, base: str
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="kg-serve", daemon=True)
     thread.start()
+    # the home page and VoID counts scan the whole graph once: do it now, not for the first visitor
+    threading.Thread(target=lambda: (site.home(), site.void_counts()), name="kg-serve-warm", daemon=True).start()
     print(f"serving {site.dir.name} ({site.build.get('triples', '?')} triples) on {url} "
           f"(SPARQL at {url}query, {pool.size} query workers, timeout {timeout:g} s); Ctrl-C stops",
           file=sys.stderr, flush=True)
