@@ -50,7 +50,7 @@ def test_kerr_1942_1944(mentions, messages):
     kerr = [m for m in mentions if m["text"] == "Kerr" and when(m) and "1942" <= when(m) < "1945"]
     assert len(kerr) >= 5
     assert {m["wikipedia"] for m in kerr} == {"Archibald Clark Kerr, 1st Baron Inverchapel"}
-    assert all(m["wikidata"] and m["score"] >= 0.8 for m in kerr)
+    assert all(m["score"] >= 0.8 for m in kerr)
 
 
 def test_alexander_in_italy(mentions, messages):
@@ -79,7 +79,16 @@ def test_every_authority_link_has_titles_and_score(mentions):
     assert len(linked) > 3000
     assert all(m["score"] is not None and 0 <= m["score"] <= 1 for m in linked)
     assert sum(1 for m in linked if m["wikipedia"]) / len(linked) > 0.97
-    assert sum(1 for m in linked if m["wikidata"]) / len(linked) > 0.9
+    # Wikidata ids are published only where a source confirmed them (see linking/README.md)
+    assert sum(1 for m in linked if m["wikidata"]) / len(linked) > 0.5
+
+
+def test_unconfirmed_wikidata_is_never_same_as(store):
+    rows = list(store.query(
+        """PREFIX wkg: <https://w3id.org/wartime-kg/ontology#> PREFIX owl: <http://www.w3.org/2002/07/owl#>
+        SELECT ?e WHERE { ?e wkg:wikidataUnconfirmed true ; owl:sameAs ?wd FILTER(STRSTARTS(STR(?wd), "http://www.wikidata.org/")) }""",
+        use_default_graph_as_union=True))
+    assert rows == []
 
 
 def test_unknown_names_get_stable_unreviewed_iris(mentions, store):
