@@ -329,8 +329,15 @@ class WartimeLinker:
             recips = ctx.get("recipients") or []
             if not recips:
                 return None
-            reasons.append(f"vocative: the message's recipient, {self._label(recips[0])}")
-            return Link(recips[0], 0.95, reasons)
+            # of several recipients ("Mr President" in a joint message), the one who holds that office
+            offices = {r.post for r in a.roles if normalise(r.phrase) == normalise(rule.phrase) and r.post.startswith("office:")}
+            holding = [
+                p for p in recips
+                if any(str(ENT["office/" + o.split(":", 1)[1]]) == t.post for o in offices for t in a.offices_of(p, day))
+            ]
+            who = (holding or recips)[0]
+            reasons.append(f"vocative: the message's recipient, {self._label(who)}")
+            return Link(who, 0.95, reasons)
         if rule.post == "anaphora":
             return None  # only an antecedent in the message can resolve it
         if rule.post.startswith("ent:"):

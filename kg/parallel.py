@@ -12,6 +12,12 @@ The per-document cache is read and written here, in the coordinating process, no
 - workers of a remote Dask cluster need no shared file system with the machine running `kg build`;
 - there is one writer per cache file, so concurrent workers never race on it.
 
+The key is the pipeline version (code, model, authority), the file's content and its manifest entry.
+
+Results are yielded as the caller consumes them, with at most two parses per worker running ahead, and
+cached results are read when their turn comes: the generator never holds the corpus, so a builder that
+streams stays flat in memory however many documents there are.
+
 To look the cache up before any model is loaded, the pipeline version is computed from the model
 package's meta.json and the authority files (`light_pipeline_version`), which is what
 `kg.build.pipeline_version` reads from the loaded pipeline; a test checks that the two agree.
@@ -22,7 +28,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -62,8 +68,15 @@ def light_pipeline_version(model: str, linking_dir: Path) -> str | None:
 
 
 def cache_file(cache: Path, version: str, source: Source, sha256: str) -> Path:
-    """Where a document's result is cached: keyed by pipeline version, file name and content."""
-    return cache / version / f"{source.file}.{sha256[:20]}.json"
+    """Where a document's result is cached: keyed by pipeline version, file name, content and the
+    document's manifest entry (a document's sender, recipients, date and kind come from the manifest,
+    so correcting them must not be answered from the cache; any other edit of the entry re-parses
+    that one document too, which is cheap next to ever serving a stale result)."""
+    import hashlib
+
+    entry = json.dumps({k: v for k, v in sorted(vars(source).items()) if k != "path"}, sort_keys=True, default=str)
+    key = hashlib.sha256(f"{sha256}\n{entry}".encode()).hexdigest()
+    return cache / version / f"{source.file}.{key[:20]}.json"
 
 
 def _read_cached(path: Path) -> DocResult | None:
@@ -99,16 +112,29 @@ def _work(source: Source, model: str, linking_dir: str, version: str) -> Outcome
         return outcome
     except SourceError as exc:
         return (exc.path, exc.problem)
-    except OSError as exc:  # e.g. the file vanished between the manifest check and the parse
-        return (str(source.path), f"cannot read the file ({exc.strerror or exc})")
+    except OSError as exc:
+        if exc.filename is not None and Path(exc.filename) == source.path:  # the source itself vanished
+            return (str(source.path), f"cannot read the file ({exc.strerror or exc})")
+        raise  # the model, the authority...: not this document's fault, and fatal for all of them
 
 
-def _finish(source: Source, outcome: Outcome, target: Path | None) -> DocResult | SourceError:
+def _finish(outcome: Outcome, target: Path | None) -> DocResult | SourceError:
+    """Back in the coordinating process: rebuild the error, or cache the result."""
     if isinstance(outcome, tuple):
         return SourceError(*outcome)
     if target is not None:
         _write_cached(target, outcome)
     return outcome
+
+
+class _Later:
+    """A "future" that runs in this process when its result is asked for (the serial executor)."""
+
+    def __init__(self, fn: Callable[..., Outcome], *args: Any) -> None:
+        self.fn, self.args = fn, args
+
+    def result(self) -> Outcome:
+        return self.fn(*self.args)
 
 
 def run_extraction(
@@ -121,89 +147,102 @@ def run_extraction(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Iterator[tuple[Source, DocResult | SourceError, bool]]:
     """Results of every source in manifest order: from the cache where it holds the document,
-    otherwise parsed serially, by `workers` processes, or on Dask (`executor` "dask" or "dask=ADDRESS")."""
+    otherwise parsed serially, by `workers` processes, or on Dask (`executor` "dask" or "dask=ADDRESS").
+
+    Results are produced as the caller consumes them: cached ones are read when their turn comes, and
+    at most a small window of parses runs ahead of the caller, so however large the corpus, this
+    generator holds a few documents' results at a time (a streaming caller stays flat in memory)."""
     total = len(sources)
     version = light_pipeline_version(model, linking_dir)
     # the process-local key of the pipeline; when meta.json is unreadable the model decides at load time
-    key = version or f"unversioned-{model}"
+    args = (model, str(linking_dir), version or f"unversioned-{model}")
 
-    # 1. the cache, in this process
-    hits: dict[int, DocResult] = {}
-    targets: dict[int, Path | None] = {}
-    for i, s in enumerate(sources):
-        targets[i] = None
-        if cache is None or version is None:
-            continue
-        try:
-            sha = s.sha256()
-        except OSError:
-            continue  # the parse reports it as a SourceError
-        targets[i] = cache_file(cache, version, s, sha)
-        hit = _read_cached(targets[i])
-        if hit is not None and hit.sha256 == sha and hit.source == s.file:
-            hits[i] = hit
-    misses = [i for i in range(total) if i not in hits]
-    args = (model, str(linking_dir), key)
+    # 1. which documents the cache holds (read later, one at a time)
+    targets: list[Path | None] = [None] * total
+    shas: list[str | None] = [None] * total
+    if cache is not None and version is not None:
+        for i, s in enumerate(sources):
+            try:
+                shas[i] = s.sha256()
+            except OSError:
+                continue  # the parse reports it as a SourceError
+            targets[i] = cache_file(cache, version, s, shas[i])
+    hit_set = {i for i, t in enumerate(targets) if t is not None and t.exists()}
+    misses = [i for i in range(total) if i not in hit_set]
 
-    def emit(i: int, outcome: DocResult | SourceError, cached: bool) -> tuple[Source, DocResult | SourceError, bool]:
-        if progress:
-            progress(sources[i].file, i + 1, total)
-        return sources[i], outcome, cached
-
-    # 2. the misses, on the chosen executor; results come back in manifest order
+    # 2. the misses on the chosen executor
+    pool: ProcessPoolExecutor | None = None
+    dask: tuple[Any, Any] | None = None
     if misses and executor and executor.startswith("dask"):
-        yield from _run_dask(sources, hits, misses, targets, args, executor, workers, emit)
-        return
-    if len(misses) > 1 and workers > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(misses))) as pool:
-            futures: dict[int, Future[Outcome]] = {i: pool.submit(_work, sources[i], *args) for i in misses}
-            for i in range(total):
-                if i in hits:
-                    yield emit(i, hits.pop(i), True)
-                else:
-                    yield emit(i, _finish(sources[i], futures.pop(i).result(), targets[i]), False)
-        return
+        dask = _dask_client(executor, workers, len(misses))
+        client = dask[0]
+        window = 2 * max(1, len(client.scheduler_info().get("workers", {})))
+
+        def submit(i: int) -> Any:
+            return client.submit(_work, sources[i], *args, pure=False)
+    elif len(misses) > 1 and workers > 1:
+        n = min(workers, len(misses))
+        pool = ProcessPoolExecutor(max_workers=n)
+        window = 2 * n
+
+        def submit(i: int) -> Any:
+            return pool.submit(_work, sources[i], *args)
+    else:
+        window = 1
+
+        def submit(i: int) -> Any:
+            return _Later(_work, sources[i], *args)
+
+    pending: dict[int, Any] = {}
+    queue = iter(misses)
+
+    def top_up() -> None:
+        while len(pending) < window:
+            i = next(queue, None)
+            if i is None:
+                return
+            pending[i] = submit(i)
+
     try:
+        top_up()
         for i in range(total):
-            if i in hits:
-                yield emit(i, hits.pop(i), True)
+            outcome: DocResult | SourceError | None = None
+            cached = False
+            if i in hit_set:
+                hit = _read_cached(targets[i])  # type: ignore[arg-type]
+                if hit is not None and hit.sha256 == shas[i] and hit.source == sources[i].file:
+                    outcome, cached = hit, True
+                else:  # torn or stale: parse it here, now
+                    outcome = _finish(_work(sources[i], *args), targets[i])
             else:
-                yield emit(i, _finish(sources[i], _work(sources[i], *args), targets[i]), False)
+                result = pending.pop(i).result()
+                top_up()  # keep the workers busy while the caller handles this one
+                outcome = _finish(result, targets[i])
+            if progress:
+                progress(sources[i].file, i + 1, total)
+            yield sources[i], outcome, cached
     finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        if dask is not None:
+            dask[0].close()
+            if dask[1] is not None:
+                dask[1].close()
         _WORKERS.clear()  # the caller's process: do not keep a model alive after the build
 
 
-def _run_dask(
-    sources: list[Source],
-    hits: dict[int, DocResult],
-    misses: list[int],
-    targets: dict[int, Path | None],
-    args: tuple[str, str, str],
-    executor: str,
-    workers: int,
-    emit: Callable[[int, DocResult | SourceError, bool], tuple[Source, DocResult | SourceError, bool]],
-) -> Iterator[tuple[Source, DocResult | SourceError, bool]]:
-    """Misses on Dask: a LocalCluster of `workers` single-threaded processes, or the scheduler at
-    ADDRESS. The workers need the same kg code, model package and linking/ directory (at the same path)."""
+def _dask_client(executor: str, workers: int, misses: int) -> tuple[Any, Any]:
+    """(client, local cluster or None): a LocalCluster of single-threaded worker processes, or the
+    scheduler at ADDRESS ("dask=tcp://host:8786"). Workers need the same kg code, model package and
+    linking/ directory (at the same path); they need no access to the cache or the store."""
     from dask.distributed import Client, LocalCluster
 
     address = executor.split("=", 1)[1] if "=" in executor else None
-    cluster: Any = None
-    if address is None:
-        cluster = LocalCluster(
-            n_workers=max(1, min(workers, len(misses))), threads_per_worker=1, processes=True,
-            dashboard_address=None, silence_logs=40,
-        )
-    client = Client(address or cluster)
-    try:
-        futures = {i: client.submit(_work, sources[i], *args, pure=False) for i in misses}
-        for i in range(len(sources)):
-            if i in hits:
-                yield emit(i, hits.pop(i), True)
-            else:
-                outcome = futures.pop(i).result()
-                yield emit(i, _finish(sources[i], outcome, targets[i]), False)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    if address:
+        return Client(address), None
+    # `--workers` sizes the local cluster; left at 1 it means "not said": one worker per core (at most
+    # four, each holds a model) and never more than there are documents to parse
+    n = workers if workers > 1 else min(os.cpu_count() or 1, 4)
+    cluster = LocalCluster(n_workers=max(1, min(n, misses)), threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=40)
+    return Client(cluster), cluster

@@ -34,7 +34,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -186,6 +186,36 @@ def text_answer(status: int, message: str, **headers: str) -> Answer:
     return Answer(status, "text/plain; charset=utf-8", (message.rstrip("\n") + "\n").encode(), dict(headers))
 
 
+class AnswerCache:
+    """Answers already given, by key, up to a byte budget (least recently used go first). The store never
+    changes while it is served, so an answer stays right; under load the cache is what keeps pages fast."""
+
+    def __init__(self, max_bytes: int = 64 << 20) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[Any, Answer] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Answer | None:
+        with self._lock:
+            a = self._items.get(key)
+            if a is not None:
+                self._items.move_to_end(key)
+        return Answer(a.status, a.content_type, a.body, dict(a.headers)) if a is not None else None
+
+    def put(self, key: Any, answer: Answer) -> None:
+        if answer.status != 200 or len(answer.body) > self.max_bytes // 16:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = Answer(answer.status, answer.content_type, answer.body, dict(answer.headers))
+            self._size += len(answer.body)
+            while self._size > self.max_bytes and self._items:
+                _, old = self._items.popitem(last=False)
+                self._size -= len(old.body)
+
+
 def execute(store: ox.Store, job: QueryJob) -> Answer:
     """Evaluate and serialise one query with Oxigraph. Runs in a worker; the whole of it is under the timeout,
     serialisation included, because Oxigraph evaluates lazily while results are written."""
@@ -302,11 +332,13 @@ class QueryPool:
             self._idle.put(self._spawn())
 
     def run(self, job: QueryJob) -> Answer:
+        # Waiting in line is not failing: under a burst a request may wait several query timeouts for a worker.
+        wait = max(30.0, 3 * self.timeout)
         try:
-            w = self._idle.get(timeout=self.timeout)
+            w = self._idle.get(timeout=wait)
         except queue.Empty:
-            return text_answer(503, f"all {self.size} query workers stayed busy for {self.timeout:g} s; try again shortly",
-                               **{"Retry-After": "2"})
+            return text_answer(503, f"all {self.size} query workers stayed busy for {wait:g} s; try again shortly",
+                               **{"Retry-After": "5"})
         try:
             w.conn.send(job)
             if w.conn.poll(self.timeout):
@@ -854,23 +886,28 @@ class Site:
 
     def describe(self, iri: str) -> list[ox.Triple]:
         """The RDF about one IRI: its own triples (every graph), the triples that point at it, and the mentions
-        of it (or in it, for a message) with their targets and selectors, at most DESCRIBE_MENTIONS of them."""
+        of it (or in it, for a message) with their targets and selectors, at most DESCRIBE_MENTIONS of them.
+        Several small queries, each starting from a bound IRI, rather than one CONSTRUCT of UNIONs: SPARQL
+        evaluates groups bottom-up, so a UNION branch cannot see bindings made outside it and would scan."""
         ref = iri_ref(iri)
-        sub = ""
+        subjects = [ref]
         if iri.startswith(self.graph_base + "annotation/"):
-            sub = "UNION { VALUES ?s { " + " ".join(iri_ref(f"{iri}#{f}") for f in ("target", "position", "quote")) + " } ?s ?p ?o }"
-        q = f"""
-            CONSTRUCT {{ ?s ?p ?o }} WHERE {{
-              {{ BIND({ref} AS ?s) ?s ?p ?o }}
-              UNION {{ ?s ?p ?o FILTER(?o = {ref}) }}
-              {sub}
-              UNION {{
-                {{ SELECT DISTINCT ?a WHERE {{ {{ ?a oa:hasBody {ref} }} UNION {{ ?a wkg:inMessage {ref} }} }} LIMIT {DESCRIBE_MENTIONS} }}
-                {{ BIND(?a AS ?s) ?s ?p ?o }} UNION {{ ?a oa:hasTarget ?s . ?s ?p ?o }} UNION {{ ?a oa:hasTarget/oa:hasSelector ?s . ?s ?p ?o }}
-              }}
-            }}"""
-        triples = list(self.store.query(sparql_prologue() + q, use_default_graph_as_union=True))
-        return self._rebase_triples(triples)
+            subjects += [iri_ref(f"{iri}#{f}") for f in ("target", "position", "quote")]
+        annotations = [r["a"] for r in self.select(f"""
+            SELECT DISTINCT ?a WHERE {{ {{ ?a oa:hasBody {ref} }} UNION {{ ?a wkg:inMessage {ref} }} }}
+            ORDER BY ?a LIMIT {DESCRIBE_MENTIONS}""")]
+        values = " ".join(iri_ref(a) for a in annotations)
+        queries = [f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {' '.join(subjects)} }} ?s ?p ?o }}",
+                   f"CONSTRUCT {{ ?s ?p {ref} }} WHERE {{ ?s ?p {ref} }}"]
+        if annotations:
+            queries += [f"CONSTRUCT {{ ?a ?p ?o }} WHERE {{ VALUES ?a {{ {values} }} ?a ?p ?o }}",
+                        f"CONSTRUCT {{ ?t ?p ?o }} WHERE {{ VALUES ?a {{ {values} }} ?a oa:hasTarget ?t . ?t ?p ?o }}",
+                        f"CONSTRUCT {{ ?x ?p ?o }} WHERE {{ VALUES ?a {{ {values} }} ?a oa:hasTarget ?t . ?t oa:hasSelector ?x . ?x ?p ?o }}"]
+        triples: dict[ox.Triple, None] = {}
+        for q in queries:
+            for t in self.store.query(sparql_prologue() + q, use_default_graph_as_union=True):
+                triples.setdefault(t, None)
+        return self._rebase_triples(list(triples))
 
     def _rebase_triples(self, triples: list[ox.Triple]) -> list[ox.Triple]:
         if self.public_base == self.graph_base:
@@ -1040,6 +1077,34 @@ class App:
         self.static = {f.name: (f.read_bytes(), STATIC_TYPES.get(f.suffix, "application/octet-stream"))
                        for f in STATIC.iterdir() if f.is_file()} if STATIC.is_dir() else {}
         self.queries = {q["name"]: q for q in site.queries}
+        self.cache = AnswerCache()
+        self._inflight: dict[Any, threading.Event] = {}
+        self._inflight_lock = threading.Lock()
+
+    def cached(self, key: Any, compute: Any) -> Answer:
+        """The cached answer for `key`, else compute it once: concurrent requests for the same key wait for the
+        first one instead of all computing the same page (50 clients opening Churchill at once)."""
+        ans = self.cache.get(key)
+        if ans is not None:
+            return ans
+        with self._inflight_lock:
+            event = self._inflight.get(key)
+            leader = event is None
+            if leader:
+                event = self._inflight[key] = threading.Event()
+        assert event is not None
+        if not leader:
+            event.wait(120)
+            ans = self.cache.get(key)
+            return ans if ans is not None else compute()
+        try:
+            ans = compute()
+            self.cache.put(key, ans)
+            return ans
+        finally:
+            with self._inflight_lock:
+                del self._inflight[key]
+            event.set()
 
     def short(self, iri: str | None) -> str:
         """An IRI as a prefixed name where one of our prefixes fits (for tables of statements)."""
@@ -1134,7 +1199,9 @@ class App:
             return text_answer(403, READ_ONLY)
         fmt = req.param("format") or req.param("output") or req.param("results")
         accept = FORMAT_ALIASES.get(fmt.lower(), fmt) if fmt else req.accept()
-        answer = self.pool.run(QueryJob(text, accept, params.get("default-graph-uri", []), params.get("named-graph-uri", [])))
+        job = QueryJob(text, accept, params.get("default-graph-uri", []), params.get("named-graph-uri", []))
+        key = ("sparql", job.query, job.accept, tuple(job.default_graphs), tuple(job.named_graphs))
+        answer = self.cached(key, lambda: self.pool.run(job))
         answer.headers.setdefault("Vary", "Accept")
         return answer
 
@@ -1171,14 +1238,14 @@ class App:
         """A Cool URI: the same resource as HTML, RDF or page JSON, by Accept, ?format= or a file suffix."""
         site = self.site
         path, forced = req.path, None
-        iri = site.iri_for_path(path)
+        iri = site.iri_for_path(path)  # None for anything that is not one of our IRIs
         if iri is None or not site.exists(iri):
             iri = None
             for suffix, media in SUFFIXES.items():
                 if path.endswith(suffix):
                     cand = site.iri_for_path(path[: -len(suffix)])
                     if cand and site.exists(cand):
-                        iri, forced, path = cand, media, path[: -len(suffix)]
+                        iri, forced = cand, media
                     break
         if iri is None:
             return self.not_found(req)
@@ -1190,10 +1257,19 @@ class App:
         media = forced or negotiate(req.accept(), RESOURCE_TYPES)
         if media is None:
             return text_answer(406, "this resource is available as " + ", ".join(RESOURCE_TYPES))
-        alternates = [(m, f"{path}{s}") for s, m in SUFFIXES.items() if s != ".html"]
+        canonical = site.href(iri)
+        alternates = [(m, f"{canonical}{s}") for s, m in SUFFIXES.items() if s != ".html"]
         headers = {"Link": ", ".join(f'<{u}>; rel="alternate"; type="{m}"' for m, u in alternates)}
         if not forced:
             headers["Vary"] = "Accept"
+        ans = self.cached(("resource", iri, media), lambda: self.represent(iri, media, alternates))
+        ans.headers.update(headers)
+        ans.headers["Content-Location"] = f"{canonical}{next((s for s, m in SUFFIXES.items() if m == media), '')}"
+        return ans
+
+    def represent(self, iri: str, media: str, alternates: list[tuple[str, str]]) -> Answer:
+        """One resource in one media type: a page (HTML or its JSON) or its RDF description."""
+        site = self.site
         if media in HTML_TYPES or media == "application/json":
             types = {s["o"] for s in site.statements(iri) if s["p"] == RDF_TYPE}
             kind = site.kind(iri, types)
@@ -1209,8 +1285,6 @@ class App:
             prefixes = site.prefixes() if fmt_ == ox.RdfFormat.TURTLE else None
             body = ox.serialize(triples, format=fmt_, prefixes=prefixes) if prefixes else ox.serialize(triples, format=fmt_)
             ans = Answer(200, f"{media}; charset=utf-8", body)
-        ans.headers.update(headers)
-        ans.headers["Content-Location"] = f"{path}{next((s for s, m in SUFFIXES.items() if m == media), '')}"
         return ans
 
     def void(self, req: Request) -> Answer:
