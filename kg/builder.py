@@ -219,7 +219,7 @@ def build(
         summary.build_id = build_dir.name
         summary.seconds = round(time.perf_counter() - t0, 2)
         info = {**summary.__dict__, "version": __version__, "pipeline": version, "model": model,
-                "sources": [s.file for s in ok_sources]}
+                "sources": [s.file for s in ok_sources], "seeds": str(Path(seeds_dir).resolve())}
         (build_dir / "build.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
         publish(store, build_dir)
     except BaseException:

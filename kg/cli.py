@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     if len(text) < 300 and p.suffix in (".rq", ".sparql") and p.exists():
         text = p.read_text(encoding="utf-8")
     store = open_store(store_path(args.store))
-    if "PREFIX" not in text.upper():
+    if not re.search(r"^\s*PREFIX\s", text, re.IGNORECASE | re.MULTILINE):
         text = sparql_prologue() + text
     try:
         res = store.query(text, use_default_graph_as_union=True)
@@ -136,7 +137,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
-    return serve(store_path(args.store), args.host, args.port, base=args.base, timeout=args.timeout)
+    return serve(store_path(args.store), args.host, args.port, base=args.base, timeout=args.timeout,
+                 seeds=Path(args.seeds) if args.seeds else None, workers=args.workers)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -189,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=7878)
     p.add_argument("--base", help="base IRI the entity URIs are published under (default: the graph's)")
     p.add_argument("--timeout", type=float, default=10.0, help="query timeout in seconds")
+    p.add_argument("--seeds", metavar="DIR", help="corpus folder for message texts (default: the one the store was built from)")
+    p.add_argument("--workers", type=int, help="Oxigraph query worker processes (default: by CPU count)")
     p.set_defaults(func=cmd_serve)
 
     args = parser.parse_args(argv)

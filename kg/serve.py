@@ -46,6 +46,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .errors import KGError
 from .namespaces import DEFAULT_BASE, PREFIXES, sparql_prologue
+from .store import safe_prefixes
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -53,6 +54,7 @@ STATIC = HERE / "static"
 QUERIES = HERE.parent / "queries"
 # The same folder as kg.builder.SEEDS_DIR; not imported from there because kg.builder loads spaCy.
 DEFAULT_SEEDS = HERE.parent / "seeds"
+ONTOLOGY = HERE.parent / "ontology" / "wkg.ttl"  # the vocabulary, published at <base>ontology
 
 MAX_QUERY_BYTES = 1 << 20
 IDLE_TIMEOUT = 30  # seconds a kept-alive connection may sit idle before its thread lets it go
@@ -241,7 +243,7 @@ def execute(store: ox.Store, job: QueryJob) -> Answer:
             if media is None:
                 return text_answer(406, "a CONSTRUCT or DESCRIBE answer is available as " + ", ".join(GRAPH_FORMATS))
             fmt = GRAPH_FORMATS[media]
-            body = ox.serialize(list(result), format=fmt, prefixes=_prefixes()) if fmt == ox.RdfFormat.TURTLE else result.serialize(format=fmt)
+            body = turtle(list(result), _prefixes()) if fmt == ox.RdfFormat.TURTLE else result.serialize(format=fmt)
             return Answer(200, f"{media}; charset=utf-8", body)
         media = negotiate(job.accept, list(RESULTS_FORMATS))
         if media is None:
@@ -253,6 +255,10 @@ def execute(store: ox.Store, job: QueryJob) -> Answer:
 
 def _prefixes() -> dict[str, str]:
     return {p: str(ns) for p, ns in PREFIXES.items()}
+
+
+def turtle(triples: list[ox.Triple], prefixes: dict[str, str]) -> bytes:
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=safe_prefixes(triples, prefixes))
 
 
 def _die_with_parent() -> None:
@@ -456,6 +462,28 @@ class Site:
         self._texts: dict[str, tuple[str | None, str]] = {}
         self._texts_lock = threading.Lock()
         self.queries = load_queries(QUERIES)
+        self.ontology = self._load_ontology()
+
+    def _load_ontology(self) -> list[ox.Triple]:
+        if not ONTOLOGY.is_file():
+            return []
+        return [q.triple for q in ox.parse(ONTOLOGY.read_bytes(), format=ox.RdfFormat.TURTLE)]
+
+    def ontology_terms(self) -> list[dict[str, Any]]:
+        """The vocabulary's own terms with their kind, label and comment, for its HTML page."""
+        terms: dict[str, dict[str, Any]] = {}
+        for t in self.ontology:
+            s = t.subject.value
+            if not s.startswith(WKG):
+                continue
+            term = terms.setdefault(s, {"iri": s, "name": s[len(WKG):], "kinds": [], "label": None, "comment": None})
+            if t.predicate.value == RDF_TYPE:
+                term["kinds"].append(local_name(t.object.value))
+            elif t.predicate.value == RDFS + "label":
+                term["label"] = t.object.value
+            elif t.predicate.value == RDFS + "comment":
+                term["comment"] = t.object.value
+        return sorted(terms.values(), key=lambda x: (not x["name"][:1].isupper(), x["name"].lower()))
 
     # -- basics -------------------------------------------------------------------------------------
 
@@ -643,6 +671,7 @@ class Site:
         links = {"wikidata": [x for x in same if "wikidata.org/" in x], "dbpedia": [x for x in same if "dbpedia.org/" in x],
                  "wikipedia": [x for x in same if "wikipedia.org/" in x]}
         links["other"] = [x for x in same if x not in links["wikidata"] + links["dbpedia"] + links["wikipedia"]]
+        links["wikidata_candidates"] = [x for x in by_p.get(WKG + "wikidataCandidate", []) if x not in links["wikidata"]]
         types = by_p.get(RDF_TYPE, [])
 
         mentions = self._entity_mentions(ref)
@@ -667,7 +696,7 @@ class Site:
               OPTIONAL {{ ?message schema:dateCreated ?created }} OPTIONAL {{ ?message schema:dateSent ?sent }}
               OPTIONAL {{ ?message wkg:approximateDate ?approx }} OPTIONAL {{ ?message rdfs:label ?label }}
               BIND(EXISTS {{ ?message wkg:stub true }} AS ?stub) }}""")
-        related = set(by_p.get(WKG + "associatedWith", []) + by_p.get(ORG + "holds", []) + by_p.get(WKG + "country", []))
+        related = set(by_p.get(WKG + "associatedWith", []) + by_p.get(WKG + "country", []))
         names = self.labels([o["office"] for o in offices] + [h["person"] for h in holders] + [c["other"] for c in co]
                             + list(related) + types + [m["via"] for m in mentions if m.get("via")])
         corr_rows: dict[tuple[str, str], dict] = {}
@@ -1156,6 +1185,8 @@ class App:
             return self.dump(path[len("/dumps/"):], req)
         if path == "/favicon.ico":
             return Answer(204, "image/x-icon", b"")
+        if self.site.iri_for_path(path.split(".", 1)[0]) == self.site.graph_base + "ontology":
+            return self.ontology(req)
         return self.dereference(req)
 
     # -- SPARQL protocol ----------------------------------------------------------------------------
@@ -1186,7 +1217,7 @@ class App:
         if "update" in params:
             return text_answer(403, READ_ONLY)
         if not query:
-            if negotiate(req.accept(), ["text/html", "application/sparql-results+json"]) == "text/html" and req.method != "POST":
+            if "text/html" in (req.accept() or "") and req.method != "POST":  # a person who typed /query: the query page
                 return Answer(303, "text/plain; charset=utf-8", b"see /sparql\n", {"Location": f"{self.site.link_prefix}sparql"})
             return text_answer(400, "no query: pass the SPARQL text as ?query=..., as the form field `query`, or POST it "
                                     "as application/sparql-query")
@@ -1282,9 +1313,36 @@ class App:
         else:
             fmt_ = GRAPH_FORMATS[media] if media in GRAPH_FORMATS else ox.RdfFormat.TURTLE
             triples = site.describe(iri)
-            prefixes = site.prefixes() if fmt_ == ox.RdfFormat.TURTLE else None
-            body = ox.serialize(triples, format=fmt_, prefixes=prefixes) if prefixes else ox.serialize(triples, format=fmt_)
+            body = turtle(triples, site.prefixes()) if fmt_ == ox.RdfFormat.TURTLE else ox.serialize(triples, format=fmt_)
             ans = Answer(200, f"{media}; charset=utf-8", body)
+        return ans
+
+    def ontology(self, req: Request) -> Answer:
+        """The vocabulary document (ontology/wkg.ttl): its terms are `<base>ontology#term`, so this one address
+        answers for all of them."""
+        site = self.site
+        if not site.ontology:
+            return self.not_found(req, "this installation has no ontology/wkg.ttl")
+        suffix = req.path[req.path.index(".", req.path.rindex("/")):] if "." in req.path.rsplit("/", 1)[-1] else ""
+        forced = SUFFIXES.get(suffix) if suffix else None
+        if suffix and forced is None:
+            return self.not_found(req)
+        if req.param("format"):
+            forced = FORMAT_ALIASES.get(req.param("format").lower())
+        offers = ["text/html", "text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml", "application/json"]
+        media = forced or negotiate(req.accept(), offers)
+        if media is None:
+            return text_answer(406, "the vocabulary is available as " + ", ".join(offers))
+        triples = site._rebase_triples(site.ontology)
+        if media in HTML_TYPES or media == "application/json":
+            ctx = {"iri": site.graph_base + "ontology", "terms": site.ontology_terms()}
+            ans = self.json_answer(ctx) if media == "application/json" else self.render("ontology.html", ctx, "wartime-kg vocabulary")
+        elif media == "text/turtle":
+            ans = Answer(200, "text/turtle; charset=utf-8", turtle(triples, site.prefixes()))
+        else:
+            ans = Answer(200, f"{media}; charset=utf-8", ox.serialize(triples, format=GRAPH_FORMATS[media]))
+        if not forced:
+            ans.headers["Vary"] = "Accept"
         return ans
 
     def void(self, req: Request) -> Answer:
@@ -1303,12 +1361,12 @@ class App:
         if media is None:
             return text_answer(406, "the VoID description is available as " + ", ".join(offers))
         triples = self.site.void(self.root(req))
-        turtle = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes={
-            "void": "http://rdfs.org/ns/void#", "dcterms": DCT, "foaf": "http://xmlns.com/foaf/0.1/", "xsd": "http://www.w3.org/2001/XMLSchema#"})
+        ttl = turtle(triples, {"void": "http://rdfs.org/ns/void#", "dcterms": DCT, "foaf": "http://xmlns.com/foaf/0.1/",
+                               "xsd": "http://www.w3.org/2001/XMLSchema#"})
         if media in HTML_TYPES:
-            ans = self.render("void.html", {"turtle": turtle.decode(), "counts": self.site.void_counts()}, "VoID description")
+            ans = self.render("void.html", {"turtle": ttl.decode(), "counts": self.site.void_counts()}, "VoID description")
         elif media in ("text/turtle", "application/x-turtle"):
-            ans = Answer(200, f"{media}; charset=utf-8", turtle)
+            ans = Answer(200, f"{media}; charset=utf-8", ttl)
         else:
             ans = Answer(200, f"{media}; charset=utf-8", ox.serialize(triples, format=GRAPH_FORMATS[media]))
         if not forced:

@@ -59,8 +59,20 @@ def write_store(build_dir: Path, nquads: bytes, prefixes: dict[str, str]) -> Non
     _gzip(dumps / "graph.nq.gz", nquads)
     # Turtle has no named graphs: the dump is the union of all graphs, sorted for stable diffs
     triples = sorted({q.triple for q in store.quads_for_pattern(None, None, None)}, key=str)
-    _gzip(dumps / "graph.ttl.gz", ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes))
+    _gzip(dumps / "graph.ttl.gz", ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=safe_prefixes(triples, prefixes)))
     del store
+
+
+def safe_prefixes(triples: list[ox.Triple], prefixes: dict[str, str]) -> dict[str, str]:
+    """The prefixes that give every IRI of `triples` a plain prefixed name. A local name ending in "." is valid
+    Turtle when escaped (dbr:Edward_Stettinius_Jr\\.) but rdflib, the client most of our users have, fails on
+    it; such a namespace is left out and its IRIs are written in full."""
+    bad = set()
+    for t in triples:
+        for term in (t.subject, t.predicate, t.object):
+            if isinstance(term, ox.NamedNode) and term.value.endswith("."):
+                bad |= {p for p, ns in prefixes.items() if term.value.startswith(ns)}
+    return {p: ns for p, ns in prefixes.items() if p not in bad}
 
 
 def _gzip(path: Path, data: bytes) -> None:
