@@ -164,7 +164,7 @@ def run_extraction(
         for i, s in enumerate(sources):
             try:
                 shas[i] = s.sha256()
-            except OSError:
+            except (OSError, SourceError):
                 continue  # the parse reports it as a SourceError
             targets[i] = cache_file(cache, version, s, shas[i])
     hit_set = {i for i, t in enumerate(targets) if t is not None and t.exists()}
