@@ -39,9 +39,17 @@ memory_growth (target <= 1.5)
 Each table row also shows where the time of the best full build and the best rebuild went (the
 stages of kg.builder.build, timed without a profiler).
 
-A full build of the seeds takes about 30 s on two cores; a 100x corpus is 40 MB of text, 100 times
-the book, so the 100x build takes about 100 times as long (most of an hour of spaCy alone) and, while
-the build holds the whole graph in rdflib, many gigabytes: use --quick for a run of about 15 minutes.
+How long it takes (two cores): the three timings and the queries about 6 minutes; the memory builds
+take as long as building the corpora does, about 27 s per 1x: --quick (1x, 3x, 10x) about 13 minutes
+in all; the default (1x, 10x, 100x) more than an hour, since the 100x corpus is 38 MB of text and
+spaCy alone needs 45 minutes for it. While kg.builder holds the whole graph in rdflib (about 390 MiB
+per 1x), the 100x build cannot fit in memory and is stopped at --mem-cap; memory_growth is then a lower
+bound and the JSON says "memory_complete": false.
+
+Other options: --repeat N (runs per timing), --scales 1,2,5 (memory scales), --skip memory (or build,
+incremental, sparql), --mem-workers N, --rdflib-cap SECONDS, --model NAME, --seeds DIR. Run from a
+checkout with a patched kg/ (bench/patches/) to measure the patch: the memory builds use the kg of
+the current directory.
 """
 
 from __future__ import annotations
@@ -61,7 +69,8 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE_ORDER = ["model load", "extraction", "load_authority", "link_citations", "authority_quads", "document_graph",
-               "minted_entities", "provenance", "assemble", "canonical_nquads", "write_store", "publish"]
+               "minted_entities", "provenance", "assemble", "canonical_nquads", "write_store", "publish",
+               "graph_lines", "merge_runs", "write_store_from_file"]
 
 
 def log(message: str) -> None:
@@ -80,6 +89,8 @@ def _stage_rows(full: dict[str, float], inc: dict[str, float]) -> list[tuple[str
             b = inc["total"] - sum(v for k, v in inc.items() if k not in ("total", "model load"))
         else:
             a, b = full.get(name, 0.0), inc.get(name, 0.0)
+        if name not in full and name not in inc and name != "other":
+            continue  # a stage this version of the builder does not have
         label = "  (of which model load)" if name == "model load" else name
         rows.append((label, f"{a:.2f}", f"{b:.2f}"))
     rows.append(("total", f"{full['total']:.2f}", f"{inc['total']:.2f}"))

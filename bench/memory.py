@@ -46,8 +46,12 @@ def default_cap_mb() -> float:
 def _run_child(seeds: Path, store: Path, workers: int, cap_mb: float, time_limit: float) -> tuple[dict | None, float, float, str]:
     """(the child's JSON or None, largest RSS seen in MiB, seconds, why it was stopped)."""
     cmd = [sys.executable, "-m", "bench.child", str(seeds), str(store), str(workers)]
+    # the child imports kg as this process did (from the current directory first, as `python -m` does),
+    # so the bench run from a checkout with a patched kg/ measures that kg; bench/ itself comes from ROOT
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=Path.cwd(), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     seen, why = 0.0, ""
     ps = psutil.Process(proc.pid)
     while proc.poll() is None:

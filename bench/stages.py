@@ -26,6 +26,10 @@ _BUILDER_STAGES = [
     "canonical_nquads",
     "write_store",
     "publish",
+    # stages of the streaming variant proposed for kg/builder.py (timed when present)
+    "graph_lines",
+    "merge_runs",
+    "write_store_from_file",
 ]
 
 
@@ -53,7 +57,7 @@ def stage_timer() -> Iterator[dict[str, float]]:
     parsing); "model load" (Extractor.__init__: authority + spaCy pipeline + entity ruler) is part of
     it and also shown on its own."""
     acc: dict[str, float] = defaultdict(float)
-    saved: dict[str, Any] = {name: getattr(builder, name) for name in _BUILDER_STAGES}
+    saved: dict[str, Any] = {name: getattr(builder, name) for name in _BUILDER_STAGES if hasattr(builder, name)}
     saved_run = parallel.run_extraction
     saved_init = builder.Extractor.__init__
 
