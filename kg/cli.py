@@ -167,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("export", help="export messages, mentions or networks")
     p.add_argument("what", choices=["messages", "mentions", "gexf", "graphml", "csv", "cmif", "png", "svg"])
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
-    p.add_argument("--network", choices=["correspondence", "co-mention", "bipartite"], default="correspondence",
-                   help="which network for gexf/graphml/csv/png")
+    p.add_argument("--network", choices=["correspondence", "co-mention", "bipartite"], default=None,
+                   help="which network for gexf/graphml/csv (default: correspondence); png/svg always draw co-mention")
     p.add_argument("--top", type=int, default=40, help="png/svg: how many of the most mentioned entities")
     _store_arg(p)
     p.set_defaults(func=cmd_export)
