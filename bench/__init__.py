@@ -1,7 +1,4 @@
 """Benchmarks of wartime-kg: build against bare spaCy, incremental rebuilds, Oxigraph against rdflib,
 and peak memory against corpus size. Run `python -m bench` (see bench/__main__.py for what each number
 means); the modules are importable on their own for ad-hoc measurements.
-
-bench/patches/ holds changes to kg/ that the bench measured but that are not applied (kg/builder.py and
-kg/extract.py belong to other people): apply them with `patch -p1 < bench/patches/NAME.patch`.
 """

@@ -42,14 +42,12 @@ stages of kg.builder.build, timed without a profiler).
 How long it takes (two cores): the three timings and the queries about 6 minutes; the memory builds
 take as long as building the corpora does, about 27 s per 1x: --quick (1x, 3x, 10x) about 13 minutes
 in all; the default (1x, 10x, 100x) more than an hour, since the 100x corpus is 38 MB of text and
-spaCy alone needs 45 minutes for it. While kg.builder holds the whole graph in rdflib (about 390 MiB
-per 1x), the 100x build cannot fit in memory and is stopped at --mem-cap; memory_growth is then a lower
-bound and the JSON says "memory_complete": false.
+spaCy alone needs 45 minutes for it. A build that grows past --mem-cap is stopped; memory_growth is
+then a lower bound and the JSON says "memory_complete": false.
 
 Other options: --repeat N (runs per timing), --scales 1,2,5 (memory scales), --skip memory (or build,
-incremental, sparql), --mem-workers N, --rdflib-cap SECONDS, --model NAME, --seeds DIR. Run from a
-checkout with a patched kg/ (bench/patches/) to measure the patch: the memory builds use the kg of
-the current directory.
+incremental, sparql), --mem-workers N, --rdflib-cap SECONDS, --model NAME, --seeds DIR. The memory builds use the kg of the current
+directory, so a checkout with a modified kg/ measures that kg.
 """
 
 from __future__ import annotations
@@ -68,9 +66,7 @@ from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
-STAGE_ORDER = ["model load", "extraction", "load_authority", "link_citations", "authority_quads", "document_graph",
-               "minted_entities", "provenance", "assemble", "canonical_nquads", "write_store", "publish",
-               "graph_lines", "merge_runs", "write_store_from_file"]
+STAGE_ORDER = ["model load", "extraction", "load_authority", "link_citations", "make_part", "write_store", "publish"]
 
 
 def log(message: str) -> None:

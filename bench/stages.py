@@ -18,18 +18,9 @@ import kg.parallel as parallel
 _BUILDER_STAGES = [
     "load_authority",
     "link_citations",
-    "authority_quads",
-    "document_graph",
-    "minted_entities",
-    "provenance",
-    "assemble",
-    "canonical_nquads",
-    "write_store",
+    "make_part",  # a named graph: rdflib triples -> sorted N-Quads, gzip and Turtle members (or the cache)
+    "write_store",  # Oxigraph store (loaded, or the previous one patched) and the dumps
     "publish",
-    # stages of the streaming variant proposed for kg/builder.py (timed when present)
-    "graph_lines",
-    "merge_runs",
-    "write_store_from_file",
 ]
 
 

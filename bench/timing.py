@@ -91,10 +91,11 @@ def build_vs_spacy(seeds_dir: Path, work: Path, model: str, repeat: int, log: Ca
     texts = model_texts(seeds_dir)
     log(f"build vs spaCy: {len(texts)} texts, {sum(map(len, texts)):,} characters, best of {repeat}")
     bare, full = Timing(), Timing()
-    store = work / "full" / "store"
     for r in range(repeat):
         bare.runs.append(bare_spacy(model, texts))
         log(f"  run {r + 1}: bare spaCy {bare.runs[-1]:.1f} s")
+        # a new store each time: a build into the last run's store could patch it instead of loading one
+        store = work / f"full-{r + 1}" / "store"
         _record(full, *timed_build(store, seeds_dir, model, use_cache=False))
         log(f"  run {r + 1}: full build {full.runs[-1]:.1f} s")
     return bare, full, store

@@ -7,6 +7,7 @@ of the data (see linking/README.md) and builds the indexes the linker needs.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -34,8 +35,10 @@ CLASS_OF_TYPE = {v: k for k, v in TYPE_OF_CLASS.items()}
 ALIAS_WEIGHT = {"pref": 1.0, "alt": 0.95, "code": 0.95, "derived": 0.85, "hidden": 0.85}
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def normalise(text: str) -> str:
-    """The key aliases are indexed under: no accents, no case, no dots, one space, no possessive."""
+    """The key aliases are indexed under: no accents, no case, no dots, one space, no possessive.
+    (Cached: the linker asks for the same few thousand names tens of thousands of times a build.)"""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.replace("ł", "l").replace("Ł", "L").replace("’", "'")
@@ -237,12 +240,24 @@ class Authority:
                 return post.country
         return None
 
+    def _labels(self) -> dict[str, Entity]:
+        """Normalised preferred labels and Wikipedia titles -> the first entity (in load order) that has
+        it: find_by_label runs for every sender and recipient, and a scan of the authority costs ms."""
+        if getattr(self, "_label_index", None) is None:
+            index: dict[str, Entity] = {}
+            for e in self.entities.values():
+                index.setdefault(normalise(e.label), e)
+                if e.wikipedia:
+                    index.setdefault(normalise(e.wikipedia), e)
+            self._label_index = index
+        return self._label_index
+
     def find_by_label(self, name: str) -> Entity | None:
         """An entity whose preferred label, alternative label or Wikipedia title is exactly `name`."""
         key = normalise(name)
-        for e in self.entities.values():
-            if normalise(e.label) == key or (e.wikipedia and normalise(e.wikipedia) == key):
-                return e
+        e = self._labels().get(key)
+        if e is not None:
+            return e
         hits = {a.iri for a in self.alias_index.get(key, []) if a.kind in ("pref", "alt")}
         if len(hits) == 1:
             return self.entities[hits.pop()]
@@ -279,10 +294,25 @@ def load_roles(path: Path) -> list[RoleRule]:
     return rules
 
 
+_LOADED: dict[tuple, Authority] = {}
+
+
 def load_authority(directory: Path) -> Authority:
-    """Parse every Turtle file under linking/authority/ and the role table."""
-    g = Graph()
+    """Parse every Turtle file under linking/authority/ and the role table.
+
+    The result is kept per process and keyed by the files' contents: parsing the Turtle takes about half
+    a second, and a build needs the authority twice (the pipeline, the graph); an edited file is a new key."""
     files = sorted((directory / "authority").glob("*.ttl"))
+    roles_file = directory / "roles.tsv"
+    key = tuple((str(f), f.read_bytes()) for f in [*files, roles_file] if f.exists())
+    if key not in _LOADED:
+        _LOADED.clear()  # one authority at a time: an old one is never asked for again
+        _LOADED[key] = _parse_authority(directory, files)
+    return _LOADED[key]
+
+
+def _parse_authority(directory: Path, files: list[Path]) -> Authority:
+    g = Graph()
     for f in files:
         try:
             g.parse(f, format="turtle")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,11 +23,15 @@ from .build import DocResult, pipeline_version, process_source
 from .corpus import Source, select_sources
 from .errors import KGError, SourceError
 from .extract import DEFAULT_MODEL, LINKING_DIR, build_nlp
-from .graph import assemble, authority_quads, document_graph, minted_entities, provenance, run_iri, source_graph
+from .graph import Triples, authority_quads, document_graph, minted_entities, provenance, run_iri, source_graph
 from .namespaces import DEFAULT_BASE, GRAPH, MSG, PREFIXES
-from .store import new_build_dir, publish, write_store
+from .parts import Part, make_part
+from .store import STORE_FORMAT, FreshStore, graphs_record, new_build_dir, patchable, publish, write_store
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+# Results of a build without the cache are held in memory up to this many mentions (the seeds have
+# about 4,700; a mention costs about 2 KB) and spilled to disk beyond it, so memory stays flat.
+HOLD_MENTIONS = 20_000
 
 
 @dataclass
@@ -93,6 +100,7 @@ def link_citations(results: list[DocResult], authority: Authority) -> dict[str, 
                     for rec in m.recipients:
                         by_key.setdefault((d, m.sender, rec), m.id)
     targets: dict[str, dict] = {}
+    owner: dict[str, str] = {}
     for r in results:
         for m in r.messages:
             if not m.sender or not m.recipients:
@@ -116,15 +124,17 @@ def link_citations(results: list[DocResult], authority: Authority) -> dict[str, 
                     return re.sub(r"[^a-z0-9]+", "-", label.split()[-1].lower())
 
                 local = f"stub/{c['date']}-{short(sender)}-to-{short(recipients[0])}"
+                stub_id = str(MSG[local])
                 targets[f"{m.id}|{c['start']}"] = {
-                    "id": str(MSG[local]),
+                    "id": stub_id,
                     "stub": True,
                     "date": c["date"],
                     "sender": sender,
                     "recipients": recipients,
                     "label": f"{_name(authority, sender)} to {_name(authority, recipients[0])}, "
                              f"{_long_date(c['date'])} (cited, not in the corpus)",
-                    "source": r.source,
+                    # a stub is written once, into the graph of the first document that cites it
+                    "source": owner.setdefault(stub_id, r.source),
                 }
     return targets
 
@@ -154,6 +164,11 @@ def build(
     report: Callable[[str], None] = print,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Summary:
+    """Build the graph of `sources` (default: the whole manifest) into a new store and publish it.
+
+    It streams: documents are extracted one at a time and only their messages (what citations are
+    resolved against) stay in memory; each named graph is then written to disk as a part (kg.parts),
+    from the cache when its inputs are unchanged, and the store and the dumps are made of the parts."""
     t0 = time.perf_counter()
     summary = Summary(store=str(store))
     chosen, errors = select_sources(seeds_dir, sources)
@@ -166,73 +181,151 @@ def build(
     model = model or default_model()
     cache = cache_dir(store) if use_cache else None
 
-    from .parallel import run_extraction  # local import: Dask is only loaded when asked for
+    from .parallel import cache_file, light_pipeline_version, run_extraction  # Dask is only loaded when asked for
 
-    results: list[DocResult] = []
-    ok_sources: list[Source] = []
-    for source, outcome, cached in run_extraction(chosen, model, linking_dir, cache, workers, executor, progress):
-        if isinstance(outcome, SourceError):
-            report(f"error: {outcome}")
-            errors.append(outcome)
-            if strict:
-                raise KGError(f"{outcome} (--strict: nothing was built, the previous store is unchanged)")
-            continue
-        results.append(outcome)
-        ok_sources.append(source)
-        summary.cached += int(cached)
-        summary.parsed += int(not cached)
-    if not results:
-        raise KGError("no source could be built: the previous store is unchanged")
-
-    authority = load_authority(linking_dir)
-    nlp_meta = _model_meta(model)
-    version = pipeline_version_light(authority, nlp_meta)
-    run = run_iri(version)
-    stubs = link_citations(results, authority)
-    parts: list[tuple[URIRef, object]] = [(GRAPH["authority"], authority_quads(authority))]
-    nil: dict[str, dict] = {}
-    for source, result in zip(ok_sources, results):
-        parts.append((source_graph(source.file), document_graph(source, result, source.read(), run, stubs)))
-        for iri, info in result.nil_entities.items():
-            nil.setdefault(iri, info)
-    # senders and recipients the authority does not know are minted too
-    for result in results:
-        for m in result.messages:
-            for iri in [m.sender, *m.recipients]:
-                if iri and "/unreviewed/" in iri and iri not in nil:
-                    nil[iri] = {"label": iri.rsplit("/", 1)[-1].replace("-", " ").title(), "type": iri.split("/")[-2].upper()}
-    parts.append((GRAPH["entities"], minted_entities(nil)))
-    parts.append((GRAPH["provenance"], provenance(run, ok_sources, nlp_meta, spacy.__version__)))
-    ds = assemble(parts)
-    nquads = canonical_nquads(ds)
-
-    build_dir = new_build_dir(store)
+    store.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{store.name}.work-", dir=store.parent))
     try:
-        write_store(build_dir, nquads, {p: str(ns) for p, ns in PREFIXES.items()})
-        summary.files = len(results)
-        summary.messages = sum(len(r.messages) for r in results)
-        summary.mentions = sum(len(r.mentions) for r in results)
-        summary.linked = sum(1 for r in results for m in r.mentions if m.entity and "/unreviewed/" not in m.entity)
-        summary.entities = len({m.entity for r in results for m in r.mentions if m.entity})
-        summary.triples = nquads.count(b"\n")
-        summary.errors = [str(e) for e in errors]
-        summary.build_id = build_dir.name
-        summary.seconds = round(time.perf_counter() - t0, 2)
-        info = {**summary.__dict__, "version": __version__, "pipeline": version, "model": model,
-                "sources": [s.file for s in ok_sources], "seeds": str(Path(seeds_dir).resolve())}
-        (build_dir / "build.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
-        publish(store, build_dir)
-    except BaseException:
-        shutil.rmtree(build_dir, ignore_errors=True)
-        raise
+        doc_version = light_pipeline_version(model, linking_dir)
+        docs: list[_Doc] = []
+        in_memory = 0  # mentions of the results held in memory rather than read back from disk
+        nil: dict[str, dict] = {}
+        entities: set[str] = set()
+        for source, outcome, cached in run_extraction(chosen, model, linking_dir, cache, workers, executor, progress):
+            if isinstance(outcome, SourceError):
+                report(f"error: {outcome}")
+                errors.append(outcome)
+                if strict:
+                    raise KGError(f"{outcome} (--strict: nothing was built, the previous store is unchanged)")
+                continue
+            result_file = cache_file(cache, doc_version, source, outcome.sha256) if cache and doc_version else None
+            held = None
+            if result_file is None or not result_file.exists():
+                if in_memory + len(outcome.mentions) <= HOLD_MENTIONS:  # small corpora: keep it, no round trip
+                    held, in_memory = outcome, in_memory + len(outcome.mentions)
+                else:  # spill it: the memory is for the next document
+                    result_file = work / f"{len(docs):06d}.json"
+                    result_file.write_text(outcome.to_json(), encoding="utf-8")
+            docs.append(_Doc(source, result_file, DocResult(outcome.source, outcome.sha256, outcome.messages, [], [], {}), held))
+            summary.cached += int(cached)
+            summary.parsed += int(not cached)
+            summary.messages += len(outcome.messages)
+            summary.mentions += len(outcome.mentions)
+            summary.linked += sum(1 for m in outcome.mentions if m.entity and "/unreviewed/" not in m.entity)
+            entities.update(m.entity for m in outcome.mentions if m.entity)
+            for iri, info in outcome.nil_entities.items():
+                nil.setdefault(iri, info)
+            del outcome
+        if not docs:
+            raise KGError("no source could be built: the previous store is unchanged")
+        summary.entities = len(entities)
+
+        authority = load_authority(linking_dir)
+        nlp_meta = _model_meta(model)
+        version = pipeline_version_light(authority, nlp_meta)
+        run = run_iri(version)
+        stubs = link_citations([d.messages for d in docs], authority)
+        # senders and recipients the authority does not know are minted too
+        for d in docs:
+            for m in d.messages.messages:
+                for iri in [m.sender, *m.recipients]:
+                    if iri and "/unreviewed/" in iri and iri not in nil:
+                        nil[iri] = {"label": iri.rsplit("/", 1)[-1].replace("-", " ").title(), "type": iri.split("/")[-2].upper()}
+
+        prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
+        keyed = cache is not None and doc_version is not None
+        part_dir = cache / doc_version / "parts" if keyed else work  # type: ignore[operator]
+        ok_sources = [d.source for d in docs]
+        live = store.resolve() if store.is_symlink() and store.exists() else None
+        build_dir = new_build_dir(store)
+        try:
+            # One background thread compresses, writes Turtle and (for a new store) bulk-loads each part
+            # while this thread makes the next one; a rebuild that can patch the live store loads nothing
+            # here and patches it once the parts are known.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-parts") as background:
+                jobs: list[Future] = []
+                fresh = None if keyed and patchable(live) else FreshStore(build_dir)
+
+                def later(job: Callable[[], None]) -> None:
+                    jobs.append(background.submit(job))
+
+                def add(part: Part) -> None:
+                    parts.append(part)
+                    if fresh is not None:
+                        jobs.append(background.submit(fresh.load, part))
+
+                parts: list[Part] = []
+                add(make_part(GRAPH["authority"], lambda: authority_quads(authority), part_dir,
+                              f"authority.{version}" if keyed else None, prefixes, later))
+                for d in docs:
+                    def make(d: _Doc = d) -> Triples:
+                        result = d.held or DocResult.from_json(d.result_file.read_text(encoding="utf-8"))  # type: ignore[union-attr]
+                        d.held = None
+                        return document_graph(d.source, result, d.source.read(), run, stubs)
+
+                    add(make_part(source_graph(d.source.file), make, part_dir,
+                                  _document_key(d, run, stubs) if keyed else None, prefixes, later))
+                add(make_part(GRAPH["entities"], lambda: minted_entities(nil), work, None, prefixes, later))
+                add(make_part(GRAPH["provenance"], lambda: provenance(run, ok_sources, nlp_meta, spacy.__version__),
+                              work, None, prefixes, later))
+                for job in jobs:
+                    job.result()  # an error of the background thread is this build's error
+            parts.sort(key=lambda p: p.graph)
+            summary.triples = sum(p.quads for p in parts)
+            how = write_store(build_dir, parts, live, fresh)
+            summary.files = len(docs)
+            summary.errors = [str(e) for e in errors]
+            summary.build_id = build_dir.name
+            summary.seconds = round(time.perf_counter() - t0, 2)
+            info = {**summary.__dict__, "version": __version__, "pipeline": version, "model": model,
+                    "sources": [s.file for s in ok_sources], "seeds": str(Path(seeds_dir).resolve()),
+                    "store_format": STORE_FORMAT, "store_made": how, "graphs": graphs_record(parts)}
+            (build_dir / "build.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+            publish(store, build_dir)
+        except BaseException:
+            shutil.rmtree(build_dir, ignore_errors=True)
+            raise
+        if keyed:
+            _prune_parts(part_dir, parts)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return summary
 
 
-def canonical_nquads(ds) -> bytes:
-    """N-Quads, one statement per line, sorted: byte-identical for identical input."""
-    data = ds.serialize(format="nquads", encoding="utf-8")
-    lines = sorted(set(line for line in data.split(b"\n") if line.strip()))
-    return b"\n".join(lines) + b"\n"
+@dataclass
+class _Doc:
+    """What the build keeps of a document between extraction and writing: where its full result is
+    (the cache, or a spill file) and its messages, which every other document's citations may point at."""
+
+    source: Source
+    result_file: Path | None
+    messages: DocResult  # messages only
+    held: DocResult | None = None  # the whole result, when it was kept in memory
+
+
+def _document_key(doc: _Doc, run: URIRef, stubs: dict[str, dict]) -> str:
+    """Everything document_graph reads besides the code and the pipeline (the part folder is per
+    pipeline version): the manifest entry, the text (by hash), the run and the citations it resolves."""
+    ids = {m.id for m in doc.messages.messages}
+    mine = sorted(((k, v) for k, v in stubs.items() if k.split("|", 1)[0] in ids or v.get("source") == doc.source.file),
+                  key=lambda kv: kv[0])
+    entry = {k: v for k, v in sorted(vars(doc.source).items()) if k != "path"}
+    blob = json.dumps([entry, doc.messages.sha256, str(run), mine], sort_keys=True, default=str)
+    return f"{doc.source.file}.{hashlib.sha256(blob.encode()).hexdigest()[:24]}"
+
+
+def _prune_parts(part_dir: Path, parts: list[Part]) -> None:
+    """Drop cached parts this build did not use: a part is cheap to remake from the cached results,
+    and every edit of a document would otherwise leave its old part behind for good."""
+    used = {p.nq.name.removesuffix(".nq") for p in parts}
+    for f in part_dir.iterdir():
+        stem = f.name
+        for suffix in (".nq.gz", ".ttl.gz", ".nq", ".json"):
+            if stem.endswith(suffix):
+                stem = stem.removesuffix(suffix)
+                break
+        if stem not in used and not f.name.startswith("."):
+            f.unlink(missing_ok=True)
 
 
 def _model_meta(model: str) -> dict:

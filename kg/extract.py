@@ -210,7 +210,10 @@ def build_nlp(model: str = DEFAULT_MODEL, linking_dir: Path = LINKING_DIR, autho
     nlp = spacy.load(model, exclude=["lemmatizer"])
     authority = authority or load_authority(linking_dir)
     ruler = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True, "validate": False})
-    ruler.add_patterns(ruler_patterns(authority, linking_dir))
+    # Phrase patterns are matched on ORTH, so only the tokenizer has to see them; otherwise
+    # EntityRuler.add_patterns runs tok2vec, tagger and parser over every one of the ~5000 patterns.
+    with nlp.select_pipes(enable=["entity_ruler"]):
+        ruler.add_patterns(ruler_patterns(authority, linking_dir))
     nlp.add_pipe("wartime_mentions", config={"linking_dir": str(linking_dir)})
     linker = nlp.add_pipe("wartime_linker", config={"linking_dir": str(linking_dir)})
     linker.authority = authority

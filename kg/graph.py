@@ -6,6 +6,10 @@ selectors and targets get IRIs under their annotation's IRI.
 
 Named graphs: one per source document (its messages, mentions and deliveries), `graph/authority` (the
 curated authority file), `graph/entities` (entities the linker minted), `graph/provenance` (the run).
+
+Each named graph is made as a plain set of rdflib triples and written straight to sorted N-Quads lines
+(`nquad_lines`) with rdflib's own N-Quads row writer: an rdflib Graph or Dataset would index every
+triple twice over only for the build to serialise it once, and the build never queries it.
 """
 
 from __future__ import annotations
@@ -13,16 +17,19 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import quote
 
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from . import __version__
 from .authority import CLASS_OF_TYPE, Authority
 from .build import DocResult
 from .corpus import Source
-from .namespaces import ANNO, AS, DBR, ENT, GRAPH, MSG, OA, RUN, SCHEMA, SRC, WD, WIKI, WKG, bind_all
+from .namespaces import ANNO, AS, DBR, ENT, GRAPH, MSG, OA, RUN, SCHEMA, SRC, WD, WIKI, WKG
 
 QUOTE_CONTEXT = 32
+
+Triple = tuple[URIRef | BNode, URIRef, URIRef | BNode | Literal]
+Triples = set[Triple]  # `g.add((s, p, o))` reads as it would on an rdflib Graph
 
 
 def wikipedia_iris(title: str) -> tuple[URIRef, URIRef]:
@@ -39,9 +46,9 @@ def source_graph(source_file: str) -> URIRef:
     return GRAPH["source/" + source_file.rsplit(".", 1)[0]]
 
 
-def authority_quads(authority: Authority) -> Graph:
+def authority_quads(authority: Authority) -> Triples:
     """The authority file as published: its own triples plus the DBpedia/Wikipedia links derived from titles."""
-    g = Graph()
+    g: Triples = set()
     for t in authority.graph:
         if isinstance(t[0], BNode) or isinstance(t[2], BNode):
             continue
@@ -64,8 +71,8 @@ def run_iri(version: str) -> URIRef:
     return RUN[version]
 
 
-def provenance(run: URIRef, sources: list[Source], model_meta: dict, spacy_version: str) -> Graph:
-    g = Graph()
+def provenance(run: URIRef, sources: list[Source], model_meta: dict, spacy_version: str) -> Triples:
+    g: Triples = set()
     g.add((run, RDF.type, PROV.Activity))
     g.add((run, RDFS.label, Literal(f"wartime-kg build {run.rsplit('/', 1)[-1]}")))
     software = URIRef(f"https://w3id.org/wartime-kg/software/{__version__}")
@@ -82,7 +89,7 @@ def provenance(run: URIRef, sources: list[Source], model_meta: dict, spacy_versi
     return g
 
 
-def source_triples(g: Graph, source: Source, sha256: str) -> None:
+def source_triples(g: Triples, source: Source, sha256: str) -> None:
     s = source_iri(source)
     g.add((s, RDF.type, SCHEMA.CreativeWork))
     g.add((s, RDF.type, PROV.Entity))
@@ -104,9 +111,9 @@ def _date_lit(value: str) -> Literal:
     return Literal(date.fromisoformat(value), datatype=XSD.date)
 
 
-def document_graph(source: Source, result: DocResult, text: str, run: URIRef, stubs: dict[str, dict]) -> Graph:
+def document_graph(source: Source, result: DocResult, text: str, run: URIRef, stubs: dict[str, dict]) -> Triples:
     """The named graph of one source: its messages, mentions, deliveries and citations."""
-    g = Graph()
+    g: Triples = set()
     src = source_iri(source)
     source_triples(g, source, result.sha256)
     for m in result.messages:
@@ -172,7 +179,7 @@ def _message_label(m) -> str:
     return f"{m.header.replace('*', '').splitlines()[0].strip()[:80]} ({when})"
 
 
-def _mention(g: Graph, m, src: URIRef, text: str, run: URIRef) -> None:
+def _mention(g: Triples, m, src: URIRef, text: str, run: URIRef) -> None:
     stem = m.source.rsplit(".", 1)[0]
     a = ANNO[f"{stem}-{m.start}-{m.end}"]
     target = URIRef(f"{a}#target")
@@ -209,9 +216,9 @@ def _mention(g: Graph, m, src: URIRef, text: str, run: URIRef) -> None:
     g.add((quote_sel, OA.suffix, Literal(text[m.end : m.end + QUOTE_CONTEXT])))
 
 
-def minted_entities(nil_entities: dict[str, dict]) -> Graph:
+def minted_entities(nil_entities: dict[str, dict]) -> Triples:
     """Entities the authority does not know: typed, labelled, and marked as not reviewed."""
-    g = Graph()
+    g: Triples = set()
     for iri, info in sorted(nil_entities.items()):
         s = URIRef(iri)
         cls = CLASS_OF_TYPE.get(info["type"])
@@ -223,14 +230,13 @@ def minted_entities(nil_entities: dict[str, dict]) -> Graph:
     return g
 
 
-def assemble(parts: list[tuple[URIRef, Graph]]) -> Dataset:
-    ds = Dataset()
-    bind_all(ds)
-    for name, g in parts:
-        target = ds.graph(name)
-        for t in g:
-            target.add(t)
-    return ds
+def nquad_lines(graph_name: URIRef, triples: Triples) -> list[bytes]:
+    """The named graph as sorted N-Quads lines (each ending in a newline): the bytes rdflib's N-Quads
+    serializer writes for these triples, sorted so that equal graphs give equal files."""
+    from rdflib.plugins.serializers.nquads import _nq_row  # the serializer's row writer (rdflib is pinned)
+
+    return sorted(_nq_row(t, graph_name).encode("utf-8", "replace") for t in triples)
 
 
-__all__ = ["assemble", "authority_quads", "document_graph", "minted_entities", "provenance", "source_graph", "GRAPH", "MSG", "ENT", "WD"]
+__all__ = ["authority_quads", "document_graph", "minted_entities", "nquad_lines", "provenance", "source_graph",
+           "GRAPH", "MSG", "ENT", "WD"]

@@ -4,8 +4,8 @@ Layout under the store directory DIR (default `data/store`, or `--store DIR`, or
 
     DIR -> DIR.d/<build-id>/          (DIR is a symbolic link)
               oxigraph/                the pyoxigraph store
-              dumps/graph.nq.gz        full dump, N-Quads
-              dumps/graph.ttl.gz       full dump, Turtle (default graph = union)
+              dumps/graph.nq.gz        full dump, N-Quads (graph by graph, each sorted)
+              dumps/graph.ttl.gz       full dump, Turtle (the union of the graphs, graph by graph)
               build.json               summary of the build
 
 A build writes a new `<build-id>` directory next to the live one and, only when it is complete, swaps
@@ -15,7 +15,6 @@ serving; old build directories are pruned afterwards.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import shutil
@@ -25,6 +24,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import KGError
+from .parts import Part, concatenate
 
 DEFAULT_STORE = Path("data/store")
 KEEP_BUILDS = 2
@@ -44,23 +44,104 @@ def builds_dir(link: Path) -> Path:
 def new_build_dir(link: Path) -> Path:
     base = builds_dir(link)
     base.mkdir(parents=True, exist_ok=True)
-    d = base / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    # sortable by time (prune keeps the newest), unique per process even for builds in the same second
+    now = time.time()
+    d = base / f"{time.strftime('%Y%m%dT%H%M%S', time.localtime(now))}.{int(now % 1 * 1e6):06d}-{os.getpid()}"
     d.mkdir()
     return d
 
 
-def write_store(build_dir: Path, nquads: bytes, prefixes: dict[str, str]) -> None:
-    """Load the dataset into a fresh Oxigraph store and write the dumps next to it."""
-    store = ox.Store(str(build_dir / "oxigraph"))
-    store.bulk_load(nquads, ox.RdfFormat.N_QUADS)
-    store.optimize()
+STORE_FORMAT = 2  # build.json "graphs" and a store made of them: a store of another format is never patched
+PATCH_LIMIT = 0.25  # patch the previous store when at most this share of the quads changes, else load anew
+
+
+class FreshStore:
+    """A new Oxigraph store that parts are bulk-loaded into as they are made (on the builder's
+    background thread: the bulk loader releases the GIL, so it overlaps with making the next part)."""
+
+    def __init__(self, build_dir: Path):
+        self.path = build_dir / "oxigraph"
+        self.store: ox.Store | None = None
+
+    def load(self, part: Part) -> None:
+        if self.store is None:
+            self.store = ox.Store(str(self.path))
+        self.store.bulk_load(path=str(part.nq), format=ox.RdfFormat.N_QUADS)
+
+    def close(self) -> None:
+        if self.store is None:
+            self.store = ox.Store(str(self.path))
+        self.store.optimize()
+        self.store = None
+
+
+def write_store(build_dir: Path, parts: list[Part], previous: Path | None, fresh: FreshStore | None = None) -> str:
+    """The Oxigraph store and the dumps of the build in `build_dir`, from the parts (sorted by graph).
+
+    `fresh`: a store the parts were already loaded into, as they were made. Otherwise, when the
+    previous build (`previous`, the live build directory) recorded its graphs and few of them changed,
+    its store is copied (a RocksDB backup: hard links, no data copied) and only the changed graphs are
+    dropped and loaded again; failing that every part is bulk-loaded into a new store. Either way the
+    store holds exactly the quads of the parts. Returns "loaded" or "patched"."""
+    if fresh is not None:
+        fresh.close()
+        how: str | None = "loaded"
+    else:
+        how = _patch(build_dir, parts, previous) if previous is not None else None
+    if how is None:
+        fresh = FreshStore(build_dir)
+        for part in parts:
+            fresh.load(part)
+        fresh.close()
+        how = "loaded"
     dumps = build_dir / "dumps"
     dumps.mkdir()
-    _gzip(dumps / "graph.nq.gz", nquads)
-    # Turtle has no named graphs: the dump is the union of all graphs, sorted for stable diffs
-    triples = sorted({q.triple for q in store.quads_for_pattern(None, None, None)}, key=str)
-    _gzip(dumps / "graph.ttl.gz", ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=safe_prefixes(triples, prefixes)))
+    concatenate([p.nq_gz for p in parts], dumps / "graph.nq.gz")
+    concatenate([p.ttl_gz for p in parts], dumps / "graph.ttl.gz")
+    return how
+
+
+def patchable(previous: Path | None) -> bool:
+    """Whether the previous build recorded what a patch needs (its graphs, in this store format)."""
+    if previous is None or not (previous / "oxigraph").is_dir():
+        return False
+    try:
+        info = json.loads((previous / "build.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return info.get("store_format") == STORE_FORMAT and bool(info.get("graphs"))
+
+
+def _patch(build_dir: Path, parts: list[Part], previous: Path) -> str | None:
+    try:
+        info = json.loads((previous / "build.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    before: dict[str, dict] = info.get("graphs") or {}
+    if info.get("store_format") != STORE_FORMAT or not before or not (previous / "oxigraph").is_dir():
+        return None
+    changed = [p for p in parts if before.get(p.graph, {}).get("sha256") != p.sha256]
+    gone = [g for g in before if g not in {p.graph for p in parts}]
+    churn = sum(p.quads + before.get(p.graph, {}).get("quads", 0) for p in changed) + sum(before[g].get("quads", 0) for g in gone)
+    if churn > PATCH_LIMIT * max(1, sum(p.quads for p in parts)):
+        return None
+    try:
+        ox.Store.read_only(str(previous / "oxigraph")).backup(str(build_dir / "oxigraph"))
+    except OSError:
+        shutil.rmtree(build_dir / "oxigraph", ignore_errors=True)
+        return None
+    store = ox.Store(str(build_dir / "oxigraph"))
+    for g in [*gone, *(p.graph for p in changed if p.graph in before)]:
+        store.remove_graph(ox.NamedNode(g))
+    for part in changed:
+        store.bulk_load(path=str(part.nq), format=ox.RdfFormat.N_QUADS)
     del store
+    return "patched"
+
+
+def graphs_record(parts: list[Part]) -> dict[str, dict]:
+    """What build.json records of the parts, for the next build to compare with."""
+    return {p.graph: {"sha256": p.sha256, "quads": p.quads} for p in parts}
 
 
 def safe_prefixes(triples: list[ox.Triple], prefixes: dict[str, str]) -> dict[str, str]:
@@ -73,12 +154,6 @@ def safe_prefixes(triples: list[ox.Triple], prefixes: dict[str, str]) -> dict[st
             if isinstance(term, ox.NamedNode) and term.value.endswith("."):
                 bad |= {p for p, ns in prefixes.items() if term.value.startswith(ns)}
     return {p: ns for p, ns in prefixes.items() if p not in bad}
-
-
-def _gzip(path: Path, data: bytes) -> None:
-    """gzip without a timestamp in the header, so equal graphs give equal dump files."""
-    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as fh:
-        fh.write(data)
 
 
 def publish(link: Path, build_dir: Path) -> None:
