@@ -30,8 +30,8 @@ from .store import STORE_FORMAT, FreshStore, graphs_record, new_build_dir, patch
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 # Results of a build without the cache are held in memory up to this many mentions (the seeds have
-# about 4,700; a mention costs about 2 KB) and spilled to disk beyond it, so memory stays flat.
-HOLD_MENTIONS = 20_000
+# about 4,700, so they are never spilled; a mention costs about 2 KB) and spilled to disk beyond it, so memory stays flat.
+HOLD_MENTIONS = 8_000
 
 
 @dataclass
@@ -90,7 +90,34 @@ class Extractor:
         return result, False
 
 
-def link_citations(results: list[DocResult], authority: Authority) -> dict[str, dict]:
+@dataclass(slots=True)
+class _Cites:
+    """What citations are resolved against, of one message: a build keeps this of every message of the
+    corpus until the graphs are written, so it holds nothing else (a whole record is ten times larger)."""
+
+    id: str
+    date: str | None
+    date_sent: str | None
+    sender: str | None
+    recipients: tuple[str, ...]
+    citations: tuple[dict, ...]
+
+
+@dataclass(slots=True)
+class _Slim:
+    source: str
+    sha256: str
+    messages: list[_Cites]
+
+    @classmethod
+    def of(cls, result: DocResult) -> _Slim:
+        return cls(result.source, result.sha256, [
+            _Cites(m.id, m.date, m.date_sent, m.sender, tuple(m.recipients),
+                   tuple({"date": c["date"], "own": c["own"], "start": c["start"]} for c in m.citations))
+            for m in result.messages])
+
+
+def link_citations(results: list[DocResult] | list[_Slim], authority: Authority) -> dict[str, dict]:
     """Cited messages -> the message of the corpus, or a stub from the other side with that date."""
     by_key: dict[tuple[str, str, str], str] = {}
     for r in results:
@@ -108,7 +135,7 @@ def link_citations(results: list[DocResult], authority: Authority) -> dict[str, 
             for c in m.citations:
                 if c["own"]:
                     hit = next((by_key[(c["date"], m.sender, rec)] for rec in m.recipients if (c["date"], m.sender, rec) in by_key), None)
-                    sender, recipients = m.sender, m.recipients
+                    sender, recipients = m.sender, list(m.recipients)
                 else:
                     hit = next((by_key[(c["date"], rec, m.sender)] for rec in m.recipients if (c["date"], rec, m.sender) in by_key), None)
                     sender, recipients = m.recipients[0], [m.sender]
@@ -206,7 +233,7 @@ def build(
                 else:  # spill it: the memory is for the next document
                     result_file = work / f"{len(docs):06d}.json"
                     result_file.write_text(outcome.to_json(), encoding="utf-8")
-            docs.append(_Doc(source, result_file, DocResult(outcome.source, outcome.sha256, outcome.messages, [], [], {}), held))
+            docs.append(_Doc(source, result_file, _Slim.of(outcome), held))
             summary.cached += int(cached)
             summary.parsed += int(not cached)
             summary.messages += len(outcome.messages)
@@ -299,7 +326,7 @@ class _Doc:
 
     source: Source
     result_file: Path | None
-    messages: DocResult  # messages only
+    messages: _Slim  # what citations need of its messages
     held: DocResult | None = None  # the whole result, when it was kept in memory
 
 
