@@ -99,15 +99,6 @@ def gzip_member(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=6, mtime=0)
 
 
-def concatenate(paths: list[Path], target: Path) -> None:
-    """Concatenate files (gzip members) into `target`, a block at a time."""
-    with open(target, "wb") as out:
-        for p in paths:
-            with open(p, "rb") as fh:
-                while block := fh.read(1 << 20):
-                    out.write(block)
-
-
 def _write(path: Path, data: bytes) -> None:
     """Atomically: a build killed midway never leaves half a file that a later build would trust."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")

@@ -20,11 +20,14 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from .errors import KGError
-from .parts import Part, concatenate
+
+if TYPE_CHECKING:  # kg.parts imports the graph code and spaCy with it; the server reads stores without them
+    from .parts import Part
 
 DEFAULT_STORE = Path("data/store")
 KEEP_BUILDS = 2
@@ -142,6 +145,15 @@ def _patch(build_dir: Path, parts: list[Part], previous: Path) -> str | None:
 def graphs_record(parts: list[Part]) -> dict[str, dict]:
     """What build.json records of the parts, for the next build to compare with."""
     return {p.graph: {"sha256": p.sha256, "quads": p.quads} for p in parts}
+
+
+def concatenate(paths: list[Path], target: Path) -> None:
+    """Concatenate files (gzip members of the parts) into `target`, a block at a time."""
+    with open(target, "wb") as out:
+        for p in paths:
+            with open(p, "rb") as fh:
+                while block := fh.read(1 << 20):
+                    out.write(block)
 
 
 def safe_prefixes(triples: list[ox.Triple], prefixes: dict[str, str]) -> dict[str, str]:
