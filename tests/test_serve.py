@@ -360,6 +360,44 @@ def test_vocabulary_dereferences(server):
         a for a in get(server, "id/archibald-clark-kerr.json").json()["mentions"])["iri"].rsplit("/", 1)[1], BROWSER_ACCEPT).text
 
 
+def test_format_param_offers_only_what_a_resource_has(server):
+    """?format= must name a format the resource offers: anything else is a 400 that lists them, the same on
+    entities, the vocabulary and VoID (never a 500, never negotiated instead, never a body under another label)."""
+    entity = ["html", "ttl", "jsonld", "nt", "rdf", "json"]
+    vocabulary = ["html", "ttl", "nt", "jsonld", "rdf", "json"]
+    void = ["ttl", "nt", "jsonld", "rdf", "html"]
+    for path, fmt, names in [("id/winston-churchill", "csv", entity), ("id/winston-churchill", "tsv", entity),
+                             ("id/winston-churchill", "xml", entity), ("id/winston-churchill", "bogus", entity),
+                             ("ontology", "csv", vocabulary), ("ontology", "srj", vocabulary), ("ontology", "bogus", vocabulary),
+                             (".well-known/void", "json", void), (".well-known/void", "csv", void),
+                             (".well-known/void", "bogus", void)]:
+        for accept in (None, BROWSER_ACCEPT, "text/turtle"):
+            r = get(server, path, accept, params={"format": fmt})
+            assert r.status_code == 400, (path, fmt, accept, r.status_code, r.text)
+            assert r.headers["Content-Type"].startswith("text/plain"), (path, fmt)
+            assert f"not available as format={fmt};" in r.text, (path, fmt, r.text)
+            assert "format must be one of " + ", ".join(names) + "\n" in r.text, (path, fmt, r.text)
+    # the formats that are offered still answer, with their own type and a body of that type
+    ttl = get(server, "id/winston-churchill", params={"format": "TTL"})
+    assert ttl.status_code == 200 and ttl.headers["Content-Type"].startswith("text/turtle")
+    assert (ENT["winston-churchill"], SKOS.prefLabel, Literal("Winston Churchill", lang="en")) in Graph().parse(data=ttl.text, format="turtle")
+    page = get(server, "id/winston-churchill", "text/turtle", params={"format": "json"})
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("application/json")
+    assert page.json()["kind"] == "entity" and page.json()["label"] == "Winston Churchill"
+    wkg = Namespace("https://w3id.org/wartime-kg/ontology#")
+    nt = get(server, "ontology", params={"format": "nt"})
+    assert nt.status_code == 200 and nt.headers["Content-Type"].startswith("application/n-triples")
+    assert (wkg.reason, RDF.type, OWL.DatatypeProperty) in Graph().parse(data=nt.text, format="nt")
+    terms = get(server, "ontology", params={"format": "json"})
+    assert terms.headers["Content-Type"].startswith("application/json") and any(t["name"] == "reason" for t in terms.json()["terms"])
+    jsonld = get(server, ".well-known/void", params={"format": "jsonld"})
+    assert jsonld.status_code == 200 and jsonld.headers["Content-Type"].startswith("application/ld+json")
+    assert any(True for _ in Graph().parse(data=jsonld.text, format="json-ld").subjects(RDF.type, VOID.Dataset))
+    html = get(server, ".well-known/void", "text/turtle", params={"format": "html"})
+    assert html.status_code == 200 and html.headers["Content-Type"].startswith("text/html")
+    assert get(server, ".well-known/void.json").status_code == 404  # VoID has no page JSON: no such address
+
+
 def test_browser_accept_gets_html(server):
     r = get(server, "id/winston-churchill", BROWSER_ACCEPT)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
@@ -532,6 +570,43 @@ def test_timeout_base_and_sigint(built_store, tmp_path):
         assert URIRef("http://example.org/kg/query") in set(void.objects(None, VOID.sparqlEndpoint))
     finally:
         stop_server(served, signal.SIGINT)
+
+
+def test_identical_runaway_queries_share_one_timeout(built_store, tmp_path):
+    """Requests that arrive while the same query is running get its answer, a 504 included: three identical runaway
+    queries cost one timeout and one killed worker, not three. The 504 is still not cached for later requests."""
+    timeout = 3
+    served = start_server(built_store, tmp_path, "--timeout", str(timeout))
+    try:
+        endpoint = served.url + "query"
+        slow = {"query": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?f ?c LIMIT 3"}
+        before = served.children()
+
+        def ask(_: int) -> tuple[requests.Response, float]:
+            t0 = time.monotonic()
+            r = requests.post(endpoint, data=slow, headers={"Accept": "application/sparql-results+json"}, timeout=120)
+            return r, time.monotonic() - t0
+
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            t0 = time.monotonic()
+            answers = list(pool.map(ask, range(3)))
+            total = time.monotonic() - t0
+        for r, took in answers:
+            assert r.status_code == 504, (r.status_code, r.text)
+            assert r.headers["Content-Type"].startswith("text/plain")
+            assert "query timeout" in r.text and f"longer than {timeout} s" in r.text
+            assert took >= timeout * 0.9
+        assert total < 2 * timeout, f"three identical queries took {total:.1f} s with a {timeout} s timeout"
+        after = served.children()
+        assert len(before - after) == 1  # one worker was stopped, not one per request
+        # not cached: the same query asked again runs again (and times out again)
+        again, took = ask(0)
+        assert again.status_code == 504 and "query timeout" in again.text and took >= timeout * 0.9
+        assert len(after - served.children()) == 1
+        ok = requests.get(endpoint, params={"query": canned("office-holder-on-date")}, headers={"Accept": "text/csv"}, timeout=60)
+        assert ok.status_code == 200 and "Standley" in ok.text
+    finally:
+        stop_server(served)
 
 
 def test_sigkill_leaves_no_workers(built_store, tmp_path):

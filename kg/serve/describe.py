@@ -12,7 +12,7 @@ import pyoxigraph as ox
 from ..namespaces import sparql_prologue
 from . import pages
 from .answers import Answer, Cached, Request, text_answer
-from .formats import FORMAT_ALIASES, GRAPH_FORMATS, HTML_TYPES, RESOURCE_TYPES, SUFFIXES, negotiate, turtle
+from .formats import GRAPH_FORMATS, HTML_TYPES, RESOURCE_TYPES, SUFFIXES, format_param, negotiate, turtle
 from .render import Renderer
 from .site import RDF_TYPE, Site, iri_ref, local_name
 
@@ -61,9 +61,9 @@ def dereference(req: Request, site: Site, renderer: Renderer, cached: Cached) ->
         return renderer.not_found(req)
     fmt = req.param("format")
     if fmt:
-        forced = FORMAT_ALIASES.get(fmt.lower())
+        forced, why = format_param(fmt, RESOURCE_TYPES, "this resource")
         if forced is None:
-            return text_answer(400, "format must be one of html, ttl, nt, jsonld, rdf, json")
+            return text_answer(400, why or "")
     media = forced or negotiate(req.accept(), RESOURCE_TYPES)
     if media is None:
         return text_answer(406, "this resource is available as " + ", ".join(RESOURCE_TYPES))
@@ -90,7 +90,7 @@ def represent(site: Site, renderer: Renderer, iri: str, media: str, alternates: 
             title = ctx.get("label") or ctx.get("title") or local_name(iri)
             ans = renderer.render(f"{kind}.html", ctx, title, alternates=alternates)
     else:
-        fmt_ = GRAPH_FORMATS[media] if media in GRAPH_FORMATS else ox.RdfFormat.TURTLE
+        fmt_ = GRAPH_FORMATS[media]  # dereference() lets through only the RESOURCE_TYPES, never a mislabelled body
         triples = describe(site, iri)
         body = turtle(triples, site.prefixes()) if fmt_ == ox.RdfFormat.TURTLE else ox.serialize(triples, format=fmt_)
         ans = Answer(200, f"{media}; charset=utf-8", body)

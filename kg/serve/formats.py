@@ -88,5 +88,24 @@ def negotiate(accept: str | None, offers: list[str]) -> str | None:
     return best
 
 
+def format_names(offers: list[str]) -> list[str]:
+    """The ?format= names of the offered media types, one per type, in the order of the offers."""
+    names = []
+    for media in offers:
+        name = next((a for a, m in FORMAT_ALIASES.items() if m == media), None)
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def format_param(value: str, offers: list[str], what: str) -> tuple[str | None, str | None]:
+    """A ?format= value as (media type, None) when it names one of the offers, else (None, why it is refused).
+    A format the resource does not offer is refused rather than negotiated or served under a wrong type."""
+    media = FORMAT_ALIASES.get(value.strip().lower())
+    if media in offers:
+        return media, None
+    return None, f"{what} is not available as format={value[:40]}; format must be one of {', '.join(format_names(offers))}"
+
+
 def turtle(triples: list[ox.Triple], prefixes: dict[str, str]) -> bytes:
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=safe_prefixes(triples, prefixes))

@@ -7,6 +7,7 @@ fixed dumps and the files of kg/static/ read when the server starts.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import signal
 import sys
@@ -34,6 +35,20 @@ DUMPS = {"graph.nq.gz": "N-Quads", "graph.ttl.gz": "Turtle"}
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
 
+class _InFlight:
+    """One computation under way in App.cached: the requests for the same key wait for its answer (or error)."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.answer: Answer | None = None
+        self.error: BaseException | None = None
+
+
+def _copy(ans: Answer) -> Answer:
+    """An answer that can be given to one more request: its own headers, the same body."""
+    return dataclasses.replace(ans, headers=dict(ans.headers))
+
+
 class App:
     """Turns requests into answers. Holds the site, the query pool, the templates and the static files."""
 
@@ -46,33 +61,43 @@ class App:
                        for f in STATIC.iterdir() if f.is_file()} if STATIC.is_dir() else {}
         self.queries = {q["name"]: q for q in site.queries}
         self.cache = AnswerCache()
-        self._inflight: dict[Any, threading.Event] = {}
+        self._inflight: dict[Any, _InFlight] = {}
         self._inflight_lock = threading.Lock()
 
     def cached(self, key: Any, compute: Any) -> Answer:
         """The cached answer for `key`, else compute it once: concurrent requests for the same key wait for the
-        first one instead of all computing the same page (50 clients opening Churchill at once)."""
+        first one and get its answer instead of all computing the same page (50 clients opening Churchill at once).
+        They get it even when it is not kept in the cache (a 504 after --timeout): N identical runaway queries
+        then cost one timeout, not N. Later requests, after it is given, compute an uncached answer again."""
         ans = self.cache.get(key)
         if ans is not None:
             return ans
         with self._inflight_lock:
-            event = self._inflight.get(key)
-            leader = event is None
+            flight = self._inflight.get(key)
+            leader = flight is None
             if leader:
-                event = self._inflight[key] = threading.Event()
-        assert event is not None
+                ans = self.cache.get(key)  # finished between the first look and the lock
+                if ans is not None:
+                    return ans
+                flight = self._inflight[key] = _InFlight()
+        assert flight is not None
         if not leader:
-            event.wait(120)
-            ans = self.cache.get(key)
-            return ans if ans is not None else compute()
+            flight.done.wait()  # the leader always sets it (finally below); a query is bounded by the pool's timeouts
+            if flight.answer is None:  # the leader failed (logged there): the same 500 its client got
+                return text_answer(500, f"internal error: {type(flight.error).__name__}")
+            return _copy(flight.answer)
         try:
             ans = compute()
+            flight.answer = _copy(ans)  # a copy: the leader's caller adds headers to its own
             self.cache.put(key, ans)
             return ans
+        except BaseException as exc:
+            flight.error = exc
+            raise
         finally:
             with self._inflight_lock:
                 del self._inflight[key]
-            event.set()
+            flight.done.set()
 
     def root(self, req: Request) -> str:
         """The absolute root of this server as clients reach it (for VoID): --base if given, else the Host header."""

@@ -11,7 +11,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .answers import Answer, Request, text_answer
-from .formats import FORMAT_ALIASES, GRAPH_FORMATS, HTML_TYPES, SUFFIXES, negotiate, turtle
+from .formats import GRAPH_FORMATS, HTML_TYPES, SUFFIXES, format_param, negotiate, turtle
 from .render import Renderer
 from .site import RDF_TYPE, RDFS, WKG, Site, local_name
 
@@ -42,9 +42,12 @@ def answer(req: Request, site: Site, renderer: Renderer) -> Answer:
     forced = SUFFIXES.get(suffix) if suffix else None
     if suffix and forced is None:
         return renderer.not_found(req)
-    if req.param("format"):
-        forced = FORMAT_ALIASES.get(req.param("format").lower())
     offers = ["text/html", "text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml", "application/json"]
+    fmt = req.param("format")
+    if fmt:
+        forced, why = format_param(fmt, offers, "the vocabulary")
+        if forced is None:
+            return text_answer(400, why or "")
     media = forced or negotiate(req.accept(), offers)
     if media is None:
         return text_answer(406, "the vocabulary is available as " + ", ".join(offers))

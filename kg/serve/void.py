@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from . import pages
 from .answers import Answer, Request, text_answer
-from .formats import FORMAT_ALIASES, GRAPH_FORMATS, HTML_TYPES, SUFFIXES, negotiate, turtle
+from .formats import GRAPH_FORMATS, HTML_TYPES, SUFFIXES, format_param, negotiate, turtle
 from .render import Renderer
 from .site import DCT, RDF_TYPE, SKOS, WKG, Site
 
@@ -89,15 +89,17 @@ def answer(req: Request, site: Site, renderer: Renderer, root: str) -> Answer:
     """/.well-known/void in Turtle, N-Triples, JSON-LD, RDF/XML or as a page, by Accept, ?format= or suffix."""
     path = req.path
     forced = None
+    offers = ["text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml", "text/html", "application/x-turtle"]
     for suffix, media in SUFFIXES.items():
-        if path == "/.well-known/void" + suffix:
+        if path == "/.well-known/void" + suffix and media in offers:  # no void.json: it has no page JSON
             forced = media
     if path != "/.well-known/void" and forced is None:
         return renderer.not_found(req)
     fmt = req.param("format")
     if fmt:
-        forced = FORMAT_ALIASES.get(fmt.lower())
-    offers = ["text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml", "text/html", "application/x-turtle"]
+        forced, why = format_param(fmt, offers, "the VoID description")
+        if forced is None:
+            return text_answer(400, why or "")
     media = forced or negotiate(req.accept(), offers)
     if media is None:
         return text_answer(406, "the VoID description is available as " + ", ".join(offers))
