@@ -218,8 +218,12 @@ def process_source(
             entity = authority.entities.get(link.entity) if link and link.entity else None
             if entity is None and link is not None and link.nil and kind != "ROLE":
                 nil_entities.setdefault(link.entity, {"label": span.text, "type": kind})
-            if entity is not None and kind not in ("ROLE", "OPERATION") and entity.type != kind and kind in ("PERSON", "PLACE", "ORG", "EVENT"):
-                kind = entity.type  # the authority knows the type better than the model
+            if (entity is not None and kind not in ("ROLE", "OPERATION") and entity.type != kind
+                    and kind in ("PERSON", "PLACE", "ORG", "EVENT") and {kind, entity.type} != {"EVENT", "OPERATION"}):
+                # the authority knows the type better than the model; but an operation named by a
+                # description ("the invasion of Europe") is an EVENT mention: only code names and
+                # "Operation X" are OPERATION mentions (annotation guidelines)
+                kind = entity.type
             mentions.append(
                 MentionRecord(
                     source=source.file,

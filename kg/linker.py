@@ -27,6 +27,11 @@ from .namespaces import ENT
 
 LINK_THRESHOLD = 0.5
 _CONFERENCE_NOUNS = {"agreement", "agreements", "decisions", "decision", "stand", "standpoint", "talks", "meeting", "declaration", "communiqué"}
+# "what we agreed on in Tehran", "the decision taken in the Crimea": with one of these words just before,
+# "in <place>" names the conference held there, as "at <place>" does. Without them ("a service in Tehran",
+# "the meeting will be held in Moscow") it is the place.
+_AGREED_WORDS = {"agreed", "consented", "decided", "promised", "reached", "taken", "adopted", "settled", "undertaken",
+                 "decision", "decisions"}
 FUZZY_CUTOFF = 86.0
 COMPATIBLE = {
     "PERSON": {"PERSON"},
@@ -78,7 +83,7 @@ class WartimeLinker:
     def __init__(self, linking_dir: Path | None, threshold: float = LINK_THRESHOLD):
         self._dir = linking_dir
         self._authority: Authority | None = None
-        self._title_re: re.Pattern[str] | None = None
+        self._titles: list[str] | None = None
         self.threshold = threshold
 
     @property
@@ -99,6 +104,7 @@ class WartimeLinker:
         day: date | None = ctx.get("date")
         mentions = list(doc.spans["mentions"]) if "mentions" in doc.spans else list(doc.ents)
         candidates: list[list[_Candidate]] = []
+        conference_end = -1  # token end of the last place read as a conference ("at Moscow and Tehran")
         for span in mentions:
             kind = span._.mention_type or span.label_
             if kind == "ROLE":
@@ -106,10 +112,11 @@ class WartimeLinker:
                 continue
             title = span._.title if span._.title is not None else self.title_before(span)
             cands = self.candidates(span.text, kind, title, day)
-            conference = self._conference_metonymy(span, cands, day) if kind == "PLACE" else None
+            conference = self._conference_metonymy(span, cands, day, conference_end) if kind == "PLACE" else None
             if conference is not None:
                 span._.mention_type = "EVENT"
                 cands = [conference]
+                conference_end = span.end
             candidates.append(cands)
         # context: entities already certain in this message raise their associates
         certain = {c[0].entity.iri for c in candidates if len(c) == 1 and c[0].score >= 0.8}
@@ -156,20 +163,20 @@ class WartimeLinker:
         return doc
 
     @property
-    def title_re(self) -> re.Pattern[str]:
-        if self._title_re is None:
+    def titles(self) -> list[str]:
+        if self._titles is None:
             from .extract import LINKING_DIR, load_titles
 
-            titles = load_titles(self._dir or LINKING_DIR)
-            self._title_re = re.compile(r"(?:^|(?<=\W))(" + "|".join(re.escape(t) for t in titles) + r")\s*$")
-        return self._title_re
+            self._titles = load_titles(self._dir or LINKING_DIR)
+        return self._titles
 
     def title_before(self, span: Span) -> str | None:
         """The title written before a name, for pipelines without our `wartime_mentions` component."""
         if (span._.mention_type or span.label_) != "PERSON":
             return None
-        m = self.title_re.search(span.doc.text[max(0, span.start_char - 40) : span.start_char])
-        return m.group(1) if m else None
+        from .extract import title_at_end
+
+        return title_at_end(span.doc.text[max(0, span.start_char - 40) : span.start_char], self.titles)
 
     # -- candidates ----------------------------------------------------------------------------------
     def candidates(self, text: str, kind: str, title: str | None, day: date | None) -> list[_Candidate]:
@@ -212,15 +219,25 @@ class WartimeLinker:
                     c.reasons.append(f"held office on the message's date: {post.label if post else held[0].post} (+0.05)")
         return sorted(cands, key=lambda c: (-c.score, c.entity.iri))
 
-    def _conference_metonymy(self, span: Span, cands: list[_Candidate], day: date | None) -> _Candidate | None:
+    def _conference_metonymy(
+        self, span: Span, cands: list[_Candidate], day: date | None, conference_end: int = -1
+    ) -> _Candidate | None:
         """"the decisions reached at Tehran", "the Tehran agreement": the place stands for the conference held
-        there. Only after "at"/"since" or before a word such as "agreement" or "decisions", and only for a
-        conference at that place that had begun by the message's date."""
+        there. Only after "at"/"since", after "in" with a word of agreeing just before it ("as agreed in
+        Tehran"), before a word such as "agreement" or "decisions", or joined by "and"/"or" to a place just
+        read so ("reached at Moscow and Tehran"); and only for a conference at that place that had begun by
+        the message's date. `conference_end`: the token end of the last place read as a conference."""
         if not cands or day is None or span.start == 0:
             return None
-        before = span.doc[span.start - 1].lower_
-        after = span.doc[span.end].lower_ if span.end < len(span.doc) else ""
-        if before not in ("at", "since") and after not in _CONFERENCE_NOUNS:
+        doc = span.doc
+        i = span.start - 1
+        if doc[i].lower_ == "the" and i > 0:  # "in the Crimea"
+            i -= 1
+        before = doc[i].lower_
+        after = doc[span.end].lower_ if span.end < len(doc) else ""
+        agreed = before == "in" and any(t.lower_ in _AGREED_WORDS for t in doc[max(0, i - 3) : i])
+        coordinated = before in ("and", "or") and i == conference_end
+        if before not in ("at", "since") and after not in _CONFERENCE_NOUNS and not agreed and not coordinated:
             return None
         place = cands[0].entity.iri
         held = [

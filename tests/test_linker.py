@@ -159,3 +159,88 @@ def test_fuzzy_ocr_match():
     cands = linker.candidates("Rooseveit", "PERSON", None, date(1944, 6, 26))
     assert cands and cands[0].entity.label == "Franklin D. Roosevelt"
     assert any("fuzzy" in r for r in cands[0].reasons)
+
+
+# -- events and operations (annotation guidelines, EVENT / OPERATION) ------------------------------------------
+
+BOOK = "001_3885a6e84abb0fe1.txt"
+
+
+def mention_at(mentions, source_texts, context: str, surface: str, source: str = BOOK) -> dict | None:
+    """The mention that starts at `surface` inside the first occurrence of `context` in the seed text."""
+    text = source_texts[source]
+    at = text.index(context) + context.index(surface)
+    return next((m for m in mentions if m["source"] == source and m["start"] == at), None)
+
+
+@pytest.mark.parametrize(
+    ("context", "surface", "kind", "title"),
+    [
+        # a trailing date is not part of the name
+        ("the Anglo-Soviet Treaty of May 26, 1942", "Anglo-Soviet Treaty", "EVENT", "Anglo-Soviet Treaty of 1942"),
+        # "decisions" is not part of the name: the place stands for the conference
+        ("information on the Casablanca decisions", "Casablanca", "EVENT", "Casablanca Conference"),
+        ("this or that provision of the Berlin Conference decisions", "Berlin Conference", "EVENT", "Potsdam Conference"),
+        # "in <place>" after a word of agreeing, and a place joined to one read so
+        ("what we agreed on in Tehran", "Tehran", "EVENT", "Tehran Conference"),
+        ("British Governments agreed in Moscow", "Moscow", "EVENT", "Moscow Conference (1944)"),
+        ("the three-Power decision taken in the Crimea", "Crimea", "EVENT", "Yalta Conference"),
+        ("agreements reached at Moscow and Tehran", "Tehran", "EVENT", "Tehran Conference"),
+        ("render you a service in Tehran", "Tehran", "PLACE", "Tehran"),
+        # a place name with an event noun, a deverbal noun with its place
+        ("probing more deeply into the Warsaw affair", "Warsaw affair", "EVENT", "Warsaw Uprising"),
+        ("the conclusion that the Warsaw action", "Warsaw action", "EVENT", "Warsaw Uprising"),
+        ("So far the Stalingrad operation", "Stalingrad operation", "EVENT", "Battle of Stalingrad"),
+        # a front as a theatre of war, not confused with another by the fuzzy matcher
+        ("the Germans on the Western Front have", "Western Front", "EVENT", "Western Front (World War II)"),
+        # a code name is an OPERATION even where it is also an altLabel of a conference
+        ('will not be admitted to "Terminal', "Terminal", "OPERATION", "Potsdam Conference"),
+    ],
+)
+def test_event_mentions_in_the_book(mentions, source_texts, context, surface, kind, title):
+    m = mention_at(mentions, source_texts, context, surface)
+    assert m is not None, context
+    assert (m["text"], m["type"], m["wikipedia"]) == (surface, kind, title)
+
+
+def test_event_mentions_in_the_documents(mentions, source_texts):
+    harriman = "000_711442c544e8c87b.txt"
+    defeat = mention_at(mentions, source_texts, "after the defeat of France", "defeat of France", harriman)
+    assert defeat and (defeat["type"], defeat["wikipedia"]) == ("EVENT", "Battle of France")
+    treaty = mention_at(mentions, source_texts, "the Anglo-Soviet Treaty of Alliance of 1943", "Anglo-Soviet Treaty",
+                        "002_eb9ade955b06cca9.txt")
+    assert treaty and treaty["text"] == "Anglo-Soviet Treaty of Alliance"
+    bern = mention_at(mentions, source_texts, "participation in the discussions in Bern", "discussions in Bern",
+                      "003_e02371ac7781099f.txt")
+    assert bern and bern["wikipedia"] == "Operation Sunrise (World War II)"
+    # the head noun of a name in lower case
+    front = mention_at(mentions, source_texts, "if on the Eastern front", "Eastern front", "003_e02371ac7781099f.txt")
+    assert front and (front["type"], front["wikipedia"]) == ("EVENT", "Eastern Front (World War II)")
+
+
+def test_unnamed_events_are_not_mentions(mentions, source_texts):
+    """An event with no entity of its own is still an EVENT ("Anglo-Soviet Communiqué", unreviewed); the
+    model's other EVENTs (holidays, chapters, aircraft, "the Great Powers") are not mentions."""
+    communique = mention_at(mentions, source_texts, "the agreed Anglo-Soviet Communiqué", "Anglo-Soviet Communiqué")
+    assert communique and communique["type"] == "EVENT" and "/unreviewed/event/" in communique["entity"]
+    events = {m["text"] for m in mentions if m["type"] == "EVENT"}
+    assert not events & {"New Year", "Great Powers", "Chapter VI", "Hurricane II", "Bleaching"}
+    # a sector of the front and a nationality's offensive describe, they do not name
+    assert mention_at(mentions, source_texts, "on our Caucasian front", "Caucasian front") is None
+    assert not [m for m in mentions if m["text"] in ("Russian offensive", "German surrender")]
+
+
+def test_descriptive_names_of_operations_are_events():
+    """The guidelines type the mention: "Operation X" and code names are OPERATION, other names of an
+    operation EVENT. (The pipeline's type; the build may still prefer the entity's.)"""
+    from kg.extract import build_nlp
+
+    nlp = build_nlp()
+    doc = nlp.make_doc("3. The successful Allied landing in Southern France is very heartening. "
+                       "I agree that Overlord and Operation Anvil should go ahead.")
+    doc._.context = {"date": date(1944, 8, 16)}
+    doc = nlp(doc)
+    got = {s.text: (s._.mention_type, s._.link.entity.rsplit("/", 1)[-1]) for s in doc.spans["mentions"]}
+    assert got["Allied landing in Southern France"] == ("EVENT", "operation-dragoon")
+    assert got["Overlord"] == ("OPERATION", "operation-overlord")
+    assert got["Operation Anvil"] == ("OPERATION", "operation-dragoon")
