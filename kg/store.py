@@ -192,13 +192,39 @@ def prune(link: Path) -> None:
     if live:
         keep.add(live)
     for d in builds:
-        if d in keep:
+        if d in keep or served(d):
             continue
         # an unfinished build of a live process is not ours to delete
         pid = d.name.rsplit("-", 1)[-1]
         if not (d / "build.json").exists() and pid.isdigit() and _alive(int(pid)):
             continue
         shutil.rmtree(d, ignore_errors=True)
+
+
+SERVED = ".served-by-"  # + pid: a marker `kg serve` leaves in the build directory it serves
+
+
+def mark_served(build_dir: Path) -> Path | None:
+    """Mark `build_dir` as served by this process, so that later builds do not prune it from under a
+    running `kg serve` (which reads that directory until it is restarted). None if it cannot be marked."""
+    marker = build_dir / f"{SERVED}{os.getpid()}"
+    try:
+        marker.touch()
+    except OSError:
+        return None
+    return marker
+
+
+def served(build_dir: Path) -> bool:
+    """Whether a live process serves `build_dir` (markers of dead servers are removed)."""
+    alive = False
+    for marker in build_dir.glob(f"{SERVED}*"):
+        pid = marker.name.removeprefix(SERVED)
+        if pid.isdigit() and _alive(int(pid)):
+            alive = True
+        else:
+            marker.unlink(missing_ok=True)
+    return alive
 
 
 def _alive(pid: int) -> bool:

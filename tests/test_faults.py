@@ -142,3 +142,31 @@ def test_sigkill_midway_leaves_the_previous_store(built_store, tmp_path):
     assert res.returncode == 0, res.stderr
     builds = list((store_root / (built_store.name + ".d")).iterdir())
     assert all((d / "build.json").exists() for d in builds)
+
+
+def test_builds_never_prune_the_directory_a_server_reads(tmp_path: Path) -> None:
+    """`kg serve` reads the build directory it started with; later builds keep only the newest builds,
+    but must leave a served one in place, or the running server would lose its store midway."""
+    from test_serve import start_server, stop_server
+
+    seeds = corpus(tmp_path, {})
+    store = tmp_path / "store"
+    build(None, store, seeds_dir=seeds, report=lambda m: None)
+    served_dir = store.resolve()
+    server = start_server(store, tmp_path)
+    try:
+        assert any(p.name.startswith(".served-by-") for p in served_dir.iterdir())
+        for _ in range(3):  # more than the builds kept (kg.store.KEEP_BUILDS)
+            build(None, store, seeds_dir=seeds, report=lambda m: None)
+        assert served_dir.exists() and (served_dir / "oxigraph").exists()
+        assert store.resolve() != served_dir
+        import requests
+
+        r = requests.get(server.url + "query", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+                         headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        assert r.status_code == 200 and int(r.json()["results"]["bindings"][0]["n"]["value"]) > 1000
+    finally:
+        stop_server(server)
+    # once the server is gone, the next build prunes the directory as usual
+    build(None, store, seeds_dir=seeds, report=lambda m: None)
+    assert not served_dir.exists()

@@ -7,6 +7,7 @@ pool: their queries are ours, bounded and cached, so they need neither the pool 
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 import json
@@ -21,6 +22,7 @@ import pyoxigraph as ox
 
 from ..errors import KGError
 from ..namespaces import DEFAULT_BASE, PREFIXES, sparql_prologue
+from ..store import mark_served
 from .paths import DEFAULT_SEEDS, ONTOLOGY, QUERIES
 
 RESOURCE_PREFIXES = ("id/", "message/", "source/", "annotation/", "graph/", "run/", "software/", "model/", "ontology")
@@ -69,7 +71,7 @@ def local_name(iri: str) -> str:
 class Site:
     """The served build: its store, its bases, and the labels and statements every page reads with SPARQL.
     The store does not change while it is served (a new build is a new directory; restart to serve it), so
-    answers are cached."""
+    answers are cached; the served directory is marked so that new builds leave it in place."""
 
     def __init__(self, link: Path, public_base: str | None, seeds: Path | None) -> None:
         self.dir = link.resolve()
@@ -78,6 +80,10 @@ class Site:
             raise KGError(f"{link}: no built graph here; run `kg build` first (or pass --store DIR)")
         self.location = location
         self.store = ox.Store.read_only(str(location))
+        # later builds must not prune the directory this process reads; the marker goes with the process
+        marker = mark_served(self.dir)
+        if marker is not None:
+            atexit.register(marker.unlink, missing_ok=True)
         info_file = self.dir / "build.json"
         self.build = json.loads(info_file.read_text(encoding="utf-8")) if info_file.exists() else {}
         self.graph_base = self._detect_base()
