@@ -203,6 +203,7 @@ class MentionShaper:
 
     def __call__(self, doc: Doc) -> Doc:
         spans: list[Span] = []
+        text = doc.text  # spaCy joins the tokens again on every access to Doc.text
         for ent in doc.ents:
             kind = ent.label_ if ent.label_ in OUR_TYPES else LABELS.get(ent.label_)
             if kind is None:
@@ -213,7 +214,7 @@ class MentionShaper:
             kind = span.label_ if span.label_ in OUR_TYPES else kind
             span._.mention_type = kind
             if kind == "PERSON":
-                span._.title = title_at_end(doc.text[max(0, span.start_char - 40) : span.start_char], self.titles)
+                span._.title = title_at_end(text[max(0, span.start_char - 40) : span.start_char], self.titles)
             spans.append(span)
         doc.spans["mentions"] = spans
         return doc

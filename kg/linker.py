@@ -103,6 +103,7 @@ class WartimeLinker:
         ctx = doc._.context or {}
         day: date | None = ctx.get("date")
         mentions = list(doc.spans["mentions"]) if "mentions" in doc.spans else list(doc.ents)
+        text = doc.text  # spaCy joins the tokens again on every access to Doc.text
         candidates: list[list[_Candidate]] = []
         conference_end = -1  # token end of the last place read as a conference ("at Moscow and Tehran")
         for span in mentions:
@@ -110,7 +111,7 @@ class WartimeLinker:
             if kind == "ROLE":
                 candidates.append([])
                 continue
-            title = span._.title if span._.title is not None else self.title_before(span)
+            title = span._.title if span._.title is not None else self.title_before(span, text)
             cands = self.candidates(span.text, kind, title, day)
             conference = self._conference_metonymy(span, cands, day, conference_end) if kind == "PLACE" else None
             if conference is not None:
@@ -170,13 +171,14 @@ class WartimeLinker:
             self._titles = load_titles(self._dir or LINKING_DIR)
         return self._titles
 
-    def title_before(self, span: Span) -> str | None:
+    def title_before(self, span: Span, text: str | None = None) -> str | None:
         """The title written before a name, for pipelines without our `wartime_mentions` component."""
         if (span._.mention_type or span.label_) != "PERSON":
             return None
         from .extract import title_at_end
 
-        return title_at_end(span.doc.text[max(0, span.start_char - 40) : span.start_char], self.titles)
+        text = span.doc.text if text is None else text
+        return title_at_end(text[max(0, span.start_char - 40) : span.start_char], self.titles)
 
     # -- candidates ----------------------------------------------------------------------------------
     def candidates(self, text: str, kind: str, title: str | None, day: date | None) -> list[_Candidate]:

@@ -30,10 +30,13 @@ def find_deliveries(doc: Doc, ct: CleanText, message: str) -> list[dict]:
     person first; only a person with a cue next to it costs a sentence look-up (walking every sentence
     of every message took about 4% of a build)."""
     people = [s for s in doc.spans.get("mentions", []) if s._.mention_type == "PERSON" and s._.link and s._.link.entity]
+    if not people:
+        return []
+    text = doc.text  # spaCy joins the tokens again on every access to Doc.text
     found = []
     for order, p in enumerate(people):
-        near_before = doc.text[max(0, p.start_char - _WINDOW) : p.start_char]
-        near_after = doc.text[p.end_char : p.end_char + _WINDOW]
+        near_before = text[max(0, p.start_char - _WINDOW) : p.start_char]
+        near_after = text[p.end_char : p.end_char + _WINDOW]
         if not (_THROUGH_BEFORE.search(near_before) or _HANDS_AFTER.match(near_after)):
             continue
         sent = p.sent
@@ -45,8 +48,8 @@ def find_deliveries(doc: Doc, ct: CleanText, message: str) -> list[dict]:
         if not re.search(rf"\b{_VERBS}\b", sent.text, re.I):
             continue
         in_sent = [q for q in people if q.start >= sent.start and q.end <= sent.end]
-        before = doc.text[sent.start_char : p.start_char]
-        after = doc.text[p.end_char : sent.end_char]
+        before = text[sent.start_char : p.start_char]
+        after = text[p.end_char : sent.end_char]
         to = None
         verb = None
         if _THROUGH_BEFORE.search(before):
@@ -56,7 +59,7 @@ def find_deliveries(doc: Doc, ct: CleanText, message: str) -> list[dict]:
             if m:
                 verb = m.group(1)
                 for q in in_sent[in_sent.index(p) + 1 :]:
-                    between = doc.text[p.end_char + m.end() : q.start_char]
+                    between = text[p.end_char + m.end() : q.start_char]
                     if _TO_AFTER.match(between) or len(between) < 40:
                         to = q
                         break
