@@ -32,6 +32,7 @@ SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 # Results of a build without the cache are held in memory up to this many mentions (the seeds have
 # about 4,700, so they are never spilled; a mention costs about 2 KB) and spilled to disk beyond it, so memory stays flat.
 HOLD_MENTIONS = 8_000
+IN_FLIGHT = 4  # background jobs (compress, Turtle, load) queued at most: about two parts
 
 
 @dataclass
@@ -280,6 +281,10 @@ def build(
                     parts.append(part)
                     if fresh is not None:
                         jobs.append(background.submit(fresh.load, part))
+                    # at most a few parts in flight: a queued job holds its part's N-Quads in memory, and
+                    # this thread makes parts faster than the background finishes them
+                    while len(jobs) > IN_FLIGHT:
+                        jobs.pop(0).result()
 
                 parts: list[Part] = []
                 add(make_part(GRAPH["authority"], lambda: authority_quads(authority), part_dir,
