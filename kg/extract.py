@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Collection
-from functools import lru_cache
 from pathlib import Path
 
 import spacy
@@ -81,13 +80,16 @@ def ruler_patterns(authority: Authority, directory: Path = LINKING_DIR) -> list[
             labels -= {"PLACE"}
         patterns.extend({"label": label, "pattern": text, "id": "authority"} for label in sorted(labels))
     for rule in authority.roles:
-        words = _role_tokens(rule.phrase)
-        dets = [d.lower() for d in rule.determiners if d != "-"]
-        words[0] = {**words[0], "IS_LOWER": False}  # "the President", "THE PRESIDENT", never "the general"
-        if dets:
-            patterns.append({"label": "ROLE", "pattern": [{"LOWER": {"IN": dets}}, *words], "id": rule.phrase})
-        if "-" in rule.determiners:  # an appositive role: "Mr Molotov, People's Commissar for Foreign Affairs"
-            patterns.append({"label": "ROLE", "pattern": words, "id": rule.phrase})
+        # phrase patterns, not token patterns: the Matcher tries every token pattern at every token
+        # (half a second over the seeds for some fifty roles), the PhraseMatcher looks each token up once
+        forms = _role_forms(rule.phrase)
+        for det in rule.determiners:
+            if det == "-":  # an appositive role: "Mr Molotov, People's Commissar for Foreign Affairs"
+                texts = forms
+            else:
+                texts = {f"{d} {f}" for d in (det.lower(), det.capitalize()) for f in forms}
+                texts.add(f"{det.upper()} {rule.phrase.upper()}")
+            patterns.extend({"label": "ROLE", "pattern": text, "id": rule.phrase} for text in sorted(texts))
     extra = directory / "patterns.jsonl"
     if extra.exists():
         for line in extra.read_text(encoding="utf-8").splitlines():
@@ -158,14 +160,14 @@ def _descriptive(text: str, places: Collection[str] = frozenset()) -> bool:
     return any(w[0].islower() and w.lower() not in allowed for w in words if w[0].isalpha())
 
 
-def _role_tokens(phrase: str) -> list[dict]:
-    nlp = _blank()
-    return [{"LOWER": t.lower_} for t in nlp.make_doc(phrase)]
-
-
-@lru_cache(maxsize=1)
-def _blank() -> Language:
-    return spacy.blank("en")
+def _role_forms(phrase: str) -> set[str]:
+    """The ways the letters write a role phrase: as roles.tsv gives it, its head word capitalised and
+    the rest in lower case, every word capitalised, all in capitals (headers, telegrams). Never all in
+    lower case: "the president" and "the general" are not roles but descriptions."""
+    words = phrase.split()
+    forms = {phrase, phrase.upper(), " ".join([words[0], *(w.lower() for w in words[1:])]),
+             " ".join(w[:1].upper() + w[1:] for w in words)}
+    return {f for f in forms if not f[:1].islower()}
 
 
 @Language.factory("wartime_mentions", default_config={"linking_dir": str(LINKING_DIR)})
