@@ -90,7 +90,13 @@ def turtle_prefixes(nquads: bytes, prefixes: dict[str, str]) -> dict[str, str]:
     """kg.store.safe_prefixes read off the N-Quads bytes: the prefixes under which no IRI of the data
     ends in "." (rdflib, the client most of our users have, fails on the escaped local name that such an
     IRI needs, so that namespace is left out and its IRIs are written in full)."""
-    dotted = {m.decode("utf-8") for m in re.findall(rb"<([^<>]*\.)>", nquads)}
+    dotted = set()
+    at = nquads.find(b".>")  # rare: look for the ends first, then back to each IRI's start
+    while at >= 0:
+        start = nquads.rfind(b"<", 0, at)
+        if start >= 0 and b">" not in nquads[start:at]:
+            dotted.add(nquads[start + 1 : at + 1].decode("utf-8"))
+        at = nquads.find(b".>", at + 2)
     return {p: ns for p, ns in prefixes.items() if not any(iri.startswith(ns) for iri in dotted)}
 
 
