@@ -21,6 +21,7 @@ from . import __version__
 from .authority import Authority
 from .cleantext import clean
 from .corpus import Source
+from .doctext import KEY as DOC_TEXT
 from .errors import SourceError
 from .linker import nil_iri
 from .messages import Message, split
@@ -207,6 +208,7 @@ def process_source(
         masked = _SKIP_BLOCK.sub(lambda m: " " * len(m.group(0)), raw) if source.kind == "document" else raw
         ct = clean(masked, msg.start)
         doc = nlp.make_doc(ct.text)
+        doc.user_data[DOC_TEXT] = ct.text  # what kg.doctext.doc_text would join again from the tokens
         doc._.context = {"date": msg.when, "sender": sender, "recipients": recipients, "message": iri}
         docs_in.append((doc, ct, records[-1]))
 

