@@ -267,10 +267,12 @@ def build(
         live = store.resolve() if store.is_symlink() and store.exists() else None
         build_dir = new_build_dir(store)
         try:
-            # One background thread compresses, writes Turtle and (for a new store) bulk-loads each part
-            # while this thread makes the next one; a rebuild that can patch the live store loads nothing
-            # here and patches it once the parts are known.
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-parts") as background:
+            # Two background threads, while this one makes the next part: one compresses each part and
+            # writes its Turtle, the other bulk-loads it into a new store (both mostly outside the GIL).
+            # A rebuild that can patch the live store loads nothing here and patches it once the parts
+            # are known.
+            with (ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-parts") as background,
+                  ThreadPoolExecutor(max_workers=1, thread_name_prefix="kg-load") as loader):
                 jobs: list[Future] = []
                 fresh = None if keyed and patchable(live) else FreshStore(build_dir)
 
@@ -280,7 +282,7 @@ def build(
                 def add(part: Part) -> None:
                     parts.append(part)
                     if fresh is not None:
-                        jobs.append(background.submit(fresh.load, part))
+                        jobs.append(loader.submit(fresh.load, part))
                     # at most a few parts in flight: a queued job holds its part's N-Quads in memory, and
                     # this thread makes parts faster than the background finishes them
                     while len(jobs) > IN_FLIGHT:
