@@ -100,6 +100,39 @@ class DocResult:
             nil_entities=d["nil_entities"],
         )
 
+    def digest(self) -> DocDigest:
+        linked = [m.entity for m in self.mentions if m.entity]
+        return DocDigest(self.source, self.sha256, self.messages, len(self.mentions),
+                         sum(1 for e in linked if "/unreviewed/" not in e), sorted(set(linked)), self.nil_entities)
+
+
+@dataclass
+class DocDigest:
+    """What a build needs of a document besides its graph: its messages (which citations resolve
+    against), counts for the summary, the entities it links and mints. A document taken from the cache
+    is read as its digest, a tenth of the result's size; the whole result is read only when its graph
+    has to be made again."""
+
+    source: str
+    sha256: str
+    messages: list[MessageRecord]
+    mention_count: int
+    linked_count: int
+    entities: list[str]
+    nil_entities: dict[str, dict]
+
+    def digest(self) -> DocDigest:
+        return self
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> DocDigest:
+        d = json.loads(text)
+        return cls(d["source"], d["sha256"], [MessageRecord(**m) for m in d["messages"]], d["mention_count"],
+                   d["linked_count"], d["entities"], d["nil_entities"])
+
 
 def pipeline_version(nlp: Language, authority: Authority) -> str:
     """What, besides a document's own text, decides its result: code, model, authority data."""

@@ -19,7 +19,7 @@ from rdflib import URIRef
 
 from . import __version__
 from .authority import Authority, load_authority
-from .build import DocResult, pipeline_version, process_source
+from .build import DocDigest, DocResult, pipeline_version, process_source
 from .corpus import Source, select_sources
 from .errors import KGError, SourceError
 from .extract import DEFAULT_MODEL, LINKING_DIR, build_nlp
@@ -71,8 +71,8 @@ def message_iri_factory(base: str) -> Callable[[str], str]:
 class Extractor:
     """Parses documents, with the per-document cache. One per process (the pipeline loads once)."""
 
-    def __init__(self, model: str, linking_dir: Path, cache: Path | None):
-        self.authority = load_authority(linking_dir)
+    def __init__(self, model: str, linking_dir: Path, cache: Path | None, authority_cache: Path | None = None):
+        self.authority = load_authority(linking_dir, authority_cache or cache)
         self.nlp = build_nlp(model, linking_dir, self.authority)
         self.version = pipeline_version(self.nlp, self.authority)
         self.cache = cache / self.version if cache else None
@@ -111,7 +111,7 @@ class _Slim:
     messages: list[_Cites]
 
     @classmethod
-    def of(cls, result: DocResult) -> _Slim:
+    def of(cls, result: DocResult | DocDigest) -> _Slim:
         return cls(result.source, result.sha256, [
             _Cites(m.id, m.date, m.date_sent, m.sender, tuple(m.recipients),
                    tuple({"date": c["date"], "own": c["own"], "start": c["start"]} for c in m.citations))
@@ -228,27 +228,28 @@ def build(
                 continue
             result_file = cache_file(cache, doc_version, source, outcome.sha256) if cache and doc_version else None
             held = None
-            if result_file is None or not result_file.exists():
+            if isinstance(outcome, DocResult) and (result_file is None or not result_file.exists()):
                 if in_memory + len(outcome.mentions) <= HOLD_MENTIONS:  # small corpora: keep it, no round trip
                     held, in_memory = outcome, in_memory + len(outcome.mentions)
                 else:  # spill it: the memory is for the next document
                     result_file = work / f"{len(docs):06d}.json"
                     result_file.write_text(outcome.to_json(), encoding="utf-8")
-            docs.append(_Doc(source, result_file, _Slim.of(outcome), held))
+            digest = outcome.digest()  # a document from the cache comes as its digest alone
+            docs.append(_Doc(source, result_file, _Slim.of(digest), held))
             summary.cached += int(cached)
             summary.parsed += int(not cached)
-            summary.messages += len(outcome.messages)
-            summary.mentions += len(outcome.mentions)
-            summary.linked += sum(1 for m in outcome.mentions if m.entity and "/unreviewed/" not in m.entity)
-            entities.update(m.entity for m in outcome.mentions if m.entity)
-            for iri, info in outcome.nil_entities.items():
+            summary.messages += len(digest.messages)
+            summary.mentions += digest.mention_count
+            summary.linked += digest.linked_count
+            entities.update(digest.entities)
+            for iri, info in digest.nil_entities.items():
                 nil.setdefault(iri, info)
-            del outcome
+            del outcome, digest
         if not docs:
             raise KGError("no source could be built: the previous store is unchanged")
         summary.entities = len(entities)
 
-        authority = load_authority(linking_dir)
+        authority = load_authority(linking_dir, cache)
         nlp_meta = _model_meta(model)
         version = pipeline_version_light(authority, nlp_meta)
         run = run_iri(version)

@@ -33,7 +33,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from .build import DocResult, pipeline_version
+from .build import DocDigest, DocResult, pipeline_version
 from .corpus import Source
 from .errors import SourceError
 
@@ -79,36 +79,51 @@ def cache_file(cache: Path, version: str, source: Source, sha256: str) -> Path:
     return cache / version / f"{source.file}.{key[:20]}.json"
 
 
-def _read_cached(path: Path) -> DocResult | None:
-    """A cached result, or None when it is missing or unreadable (a torn or stale file is a miss)."""
+def digest_file(path: Path) -> Path:
+    """The digest (kg.build.DocDigest) cached next to a document's result."""
+    return path.with_name(path.name.removesuffix(".json") + ".digest.json")
+
+
+def _read_cached(path: Path) -> DocDigest | None:
+    """The digest of a cached result (the whole result where a digest is missing), or None when the
+    result is missing or unreadable (a torn or stale file is a miss)."""
+    if not path.exists():
+        return None
     try:
-        return DocResult.from_json(path.read_text(encoding="utf-8"))
+        return DocDigest.from_json(digest_file(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    try:
+        return DocResult.from_json(path.read_text(encoding="utf-8")).digest()
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def _write_cached(path: Path, result: DocResult) -> None:
-    """Write atomically, so a killed build never leaves half a cache file for the next one to trust."""
+    """Write atomically, so a killed build never leaves half a cache file for the next one to trust;
+    the result first, then its digest."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(result.to_json(), encoding="utf-8")
-    os.replace(tmp, path)
+    for target, text in ((path, result.to_json()), (digest_file(path), result.digest().to_json())):
+        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
 
 
-def _extractor(model: str, linking_dir: str, version: str) -> Extractor:
+def _extractor(model: str, linking_dir: str, version: str, cache: str | None = None) -> Extractor:
     from .builder import Extractor
 
     key = (model, linking_dir, version)
     if key not in _WORKERS:
         _WORKERS.clear()  # at most one pipeline per process: a new model replaces the old one
-        _WORKERS[key] = Extractor(model, Path(linking_dir), None)
+        _WORKERS[key] = Extractor(model, Path(linking_dir), None, Path(cache) if cache else None)
     return _WORKERS[key]
 
 
-def _work(source: Source, model: str, linking_dir: str, version: str) -> Outcome:
-    """Parse one document in this process (a pool worker, a Dask worker or the caller itself)."""
+def _work(source: Source, model: str, linking_dir: str, version: str, cache: str | None = None) -> Outcome:
+    """Parse one document in this process (a pool worker, a Dask worker or the caller itself).
+    `cache`: the build's cache folder where this process can read it (not on Dask), for the authority."""
     try:
-        outcome, _ = _extractor(model, linking_dir, version).run(source)
+        outcome, _ = _extractor(model, linking_dir, version, cache).run(source)
         return outcome
     except SourceError as exc:
         return (exc.path, exc.problem)
@@ -145,7 +160,7 @@ def run_extraction(
     workers: int = 1,
     executor: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-) -> Iterator[tuple[Source, DocResult | SourceError, bool]]:
+) -> Iterator[tuple[Source, DocResult | DocDigest | SourceError, bool]]:
     """Results of every source in manifest order: from the cache where it holds the document,
     otherwise parsed serially, by `workers` processes, or on Dask (`executor` "dask" or "dask=ADDRESS").
 
@@ -156,6 +171,7 @@ def run_extraction(
     version = light_pipeline_version(model, linking_dir)
     # the process-local key of the pipeline; when meta.json is unreadable the model decides at load time
     args = (model, str(linking_dir), version or f"unversioned-{model}")
+    local = str(cache) if cache is not None else None  # for processes on this machine
 
     # 1. which documents the cache holds (read later, one at a time)
     targets: list[Path | None] = [None] * total
@@ -186,12 +202,12 @@ def run_extraction(
         window = 2 * n
 
         def submit(i: int) -> Any:
-            return pool.submit(_work, sources[i], *args)
+            return pool.submit(_work, sources[i], *args, local)
     else:
         window = 1
 
         def submit(i: int) -> Any:
-            return _Later(_work, sources[i], *args)
+            return _Later(_work, sources[i], *args, local)
 
     pending: dict[int, Any] = {}
     queue = iter(misses)
@@ -206,14 +222,14 @@ def run_extraction(
     try:
         top_up()
         for i in range(total):
-            outcome: DocResult | SourceError | None = None
+            outcome: DocResult | DocDigest | SourceError | None = None
             cached = False
             if i in hit_set:
                 hit = _read_cached(targets[i])  # type: ignore[arg-type]
                 if hit is not None and hit.sha256 == shas[i] and hit.source == sources[i].file:
                     outcome, cached = hit, True
                 else:  # torn or stale: parse it here, now
-                    outcome = _finish(_work(sources[i], *args), targets[i])
+                    outcome = _finish(_work(sources[i], *args, local), targets[i])
             else:
                 result = pending.pop(i).result()
                 top_up()  # keep the workers busy while the caller handles this one
