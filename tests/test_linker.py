@@ -244,3 +244,36 @@ def test_descriptive_names_of_operations_are_events():
     assert got["Allied landing in Southern France"] == ("EVENT", "operation-dragoon")
     assert got["Overlord"] == ("OPERATION", "operation-overlord")
     assert got["Operation Anvil"] == ("OPERATION", "operation-dragoon")
+
+
+def test_authority_cache_round_trip(tmp_path) -> None:
+    """The authority pickled in a build's cache reads back as the same entities, offices and roles, and
+    parses its Turtle again only when its graph is asked for; an edited file is a new pickle."""
+    import shutil
+
+    from kg import authority as A
+
+    linking = tmp_path / "linking"
+    shutil.copytree(ROOT / "linking", linking)
+    cache = tmp_path / "cache"
+    try:
+        A._LOADED.clear()
+        parsed = A.load_authority(linking, cache)
+        pickles = list(cache.glob("authority-*.pickle"))
+        assert len(pickles) == 1
+        A._LOADED.clear()
+        read = A.load_authority(linking, cache)
+        assert read is not parsed and read._graph is None
+        assert read.entities == parsed.entities and read.posts == parsed.posts
+        assert read.tenures == parsed.tenures and read.roles == parsed.roles
+        assert len(read.graph) == len(parsed.graph) > 8000
+        with open(linking / "authority" / "places.ttl", "a", encoding="utf-8") as fh:
+            fh.write('\nent:test-place a schema:Place ; skos:prefLabel "Testville"@en .\n')
+        A._LOADED.clear()
+        edited = A.load_authority(linking, cache)
+        assert "https://w3id.org/wartime-kg/id/test-place" in edited.entities
+        assert [p.name for p in cache.glob("authority-*.pickle")] != [p.name for p in pickles]
+        assert len(list(cache.glob("authority-*.pickle"))) == 1
+    finally:
+        A._LOADED.clear()
+

@@ -10,6 +10,7 @@ real pipeline (about 30 s each on two cores), so the builds are shared through m
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 import stat
 from pathlib import Path
@@ -89,6 +90,9 @@ def test_rebuild_parses_only_the_edited_document(serial, tmp_path) -> None:
     assert (clean.parsed, clean.cached) == (n, 0)
     assert _dump(store) != serial[1], "the edit should change the graph"
     _assert_same(_dump(tmp_path / "clean"), _dump(store), "the incremental rebuild")
+    # the cached documents came as digests: the summary must still count what a clean build counts
+    assert (again.messages, again.mentions, again.linked, again.entities) == (
+        clean.messages, clean.mentions, clean.linked, clean.entities)
 
     # the rebuild patched a copy of the previous store graph by graph; it must hold exactly the quads
     # of the store a clean build loads (the dump is written from the parts, not read from the store)
@@ -119,9 +123,18 @@ def test_nothing_changed_loads_no_model(serial, tmp_path, monkeypatch) -> None:
     def no_model(*args, **kwargs):
         raise AssertionError("the model was loaded although every document was cached")
 
+    # a torn digest and a missing one: the whole cached result stands in, still without the model
+    digests = sorted(store.parent.glob(f"{store.name}.cache/*/*.digest.json"))
+    assert len(digests) == len(docs)
+    digests[0].write_text("{", encoding="utf-8")
+    digests[1].unlink()
+    first = json.loads((store.resolve() / "build.json").read_text())
+
     monkeypatch.setattr(kg.builder.Extractor, "__init__", no_model)
     again = build(docs, store, seeds_dir=corpus, report=lambda m: None, workers=2)
     assert (again.parsed, again.cached) == (0, len(docs))
+    assert (again.messages, again.mentions, again.linked, again.entities) == (
+        first["messages"], first["mentions"], first["linked"], first["entities"])
 
 
 def test_light_pipeline_version_is_the_extractors() -> None:
