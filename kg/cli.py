@@ -138,7 +138,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
     return serve(store_path(args.store), args.host, args.port, base=args.base, timeout=args.timeout,
-                 seeds=Path(args.seeds) if args.seeds else None, workers=args.workers)
+                 seeds=Path(args.seeds) if args.seeds else None, workers=args.workers, in_memory=args.in_memory)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=10.0, help="query timeout in seconds")
     p.add_argument("--seeds", metavar="DIR", help="corpus folder for message texts (default: the one the store was built from)")
     p.add_argument("--workers", type=int, help="Oxigraph query worker processes (default: by CPU count)")
+    p.add_argument("--in-memory", choices=["auto", "always", "never"], default="auto",
+                   help="query workers hold the graph in memory (3-5x faster queries, ~0.65 KB per quad and worker); "
+                        "auto: up to 250,000 quads (default), otherwise they read the on-disk store")
     p.set_defaults(func=cmd_serve)
 
     args = parser.parse_args(argv)

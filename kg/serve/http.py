@@ -23,7 +23,7 @@ from . import ontology, pages, void
 from .answers import Answer, AnswerCache, FileAnswer, Request, text_answer
 from .describe import dereference
 from .paths import STATIC
-from .pool import QueryPool, default_workers
+from .pool import QueryPool, default_workers, in_memory_dump
 from .render import Renderer
 from .site import Site
 from .sparql import MAX_QUERY_BYTES, READ_ONLY, answer_query
@@ -244,7 +244,7 @@ class Server(ThreadingHTTPServer):
 
 
 def serve(store_path: Path, host: str = "127.0.0.1", port: int = 7878, base: str | None = None, timeout: float = 10.0,
-          seeds: Path | None = None, workers: int | None = None) -> int:
+          seeds: Path | None = None, workers: int | None = None, in_memory: str = "auto") -> int:
     """Serve the store until SIGTERM or SIGINT; returns the exit code. Workers are stopped on the way out."""
     if base and not re.match(r"^https?://[^/\s]+(/\S*)?$", base):
         raise KGError(f"--base must be an http(s) IRI, not {base!r}")
@@ -259,7 +259,10 @@ def serve(store_path: Path, host: str = "127.0.0.1", port: int = 7878, base: str
         raise KGError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     bound_host, bound_port = httpd.server_address[:2]
     url = f"http://{bound_host if ':' not in str(bound_host) else f'[{bound_host}]'}:{bound_port}/"
-    pool = QueryPool(site.location, workers or default_workers(), timeout)
+    if in_memory not in ("auto", "always", "never"):
+        raise KGError(f"--in-memory must be auto, always or never, not {in_memory!r}")
+    dump = in_memory_dump(site.dir, site.build, in_memory)
+    pool = QueryPool(site.location, workers or default_workers(), timeout, dump)
     httpd.app = App(site, pool, url)
     stop = threading.Event()
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
@@ -268,7 +271,8 @@ def serve(store_path: Path, host: str = "127.0.0.1", port: int = 7878, base: str
     # the home page and VoID counts scan the whole graph once: do it now, not for the first visitor
     threading.Thread(target=lambda: (pages.home(site), void.counts(site)), name="kg-serve-warm", daemon=True).start()
     print(f"serving {site.dir.name} ({site.build.get('triples', '?')} triples) on {url} "
-          f"(SPARQL at {url}query, {pool.size} query workers, timeout {timeout:g} s); Ctrl-C stops",
+          f"(SPARQL at {url}query, {pool.size} query workers{' holding the graph in memory' if dump else ''}, "
+          f"timeout {timeout:g} s); Ctrl-C stops",
           file=sys.stderr, flush=True)
     try:
         while not stop.wait(0.5):
