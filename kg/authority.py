@@ -150,10 +150,7 @@ class Authority:
         """The authority's triples. An Authority read back from the on-disk cache parses them again only
         when asked (to write the authority graph; a rebuild takes that graph from the cache)."""
         if self._graph is None:
-            g = Graph()
-            for f in self.files:
-                _parse_turtle(f, g)
-            self._graph = g
+            self._graph = _parse_files(self.files)
         return self._graph
 
     def __getstate__(self) -> dict:
@@ -328,9 +325,11 @@ def load_authority(directory: Path, cache: Path | None = None) -> Authority:
     if key not in _LOADED:
         _LOADED.clear()  # one authority at a time: an old one is never asked for again
         found = _from_cache(cache, key) if cache else None
-        _LOADED[key] = found or _parse_authority(directory, files)
-        if cache:
-            _to_cache(cache, key, _LOADED[key])
+        if found is None:
+            found = _parse_authority(directory, files)
+            if cache:
+                _to_cache(cache, key, found)
+        _LOADED[key] = found
     return _LOADED[key]
 
 
@@ -351,10 +350,8 @@ def _from_cache(cache: Path, key: tuple) -> Authority | None:
 
 
 def _to_cache(cache: Path, key: tuple, authority: Authority) -> None:
-    """Write the pickle (atomically) unless it is there, and drop the pickles of older authorities."""
+    """Write the pickle (atomically) and drop the pickles of older authorities."""
     target = _cache_file(cache, key)
-    if target.exists():
-        return
     try:
         cache.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
@@ -368,15 +365,19 @@ def _to_cache(cache: Path, key: tuple, authority: Authority) -> None:
 
 
 def _parse_authority(directory: Path, files: list[Path]) -> Authority:
+    roles_file = directory / "roles.tsv"
+    roles = load_roles(roles_file) if roles_file.exists() else []
+    return Authority(_parse_files(files), roles, files)
+
+
+def _parse_files(files: list[Path]) -> Graph:
     g = Graph()
     for f in files:
         try:
             _parse_turtle(f, g)
         except (SyntaxError, ValueError, OSError) as exc:
             raise SourceError(f, f"the authority file does not parse as Turtle: {exc}") from None
-    roles_file = directory / "roles.tsv"
-    roles = load_roles(roles_file) if roles_file.exists() else []
-    return Authority(g, roles, files)
+    return g
 
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"

@@ -171,7 +171,8 @@ def run_extraction(
     version = light_pipeline_version(model, linking_dir)
     # the process-local key of the pipeline; when meta.json is unreadable the model decides at load time
     args = (model, str(linking_dir), version or f"unversioned-{model}")
-    local = str(cache) if cache is not None else None  # for processes on this machine
+    # processes on this machine also get the cache folder (for the authority); Dask workers may be elsewhere
+    here = (*args, str(cache) if cache is not None else None)
 
     # 1. which documents the cache holds (read later, one at a time)
     targets: list[Path | None] = [None] * total
@@ -202,12 +203,12 @@ def run_extraction(
         window = 2 * n
 
         def submit(i: int) -> Any:
-            return pool.submit(_work, sources[i], *args, local)
+            return pool.submit(_work, sources[i], *here)
     else:
         window = 1
 
         def submit(i: int) -> Any:
-            return _Later(_work, sources[i], *args, local)
+            return _Later(_work, sources[i], *here)
 
     pending: dict[int, Any] = {}
     queue = iter(misses)
@@ -229,7 +230,7 @@ def run_extraction(
                 if hit is not None and hit.sha256 == shas[i] and hit.source == sources[i].file:
                     outcome, cached = hit, True
                 else:  # torn or stale: parse it here, now
-                    outcome = _finish(_work(sources[i], *args, local), targets[i])
+                    outcome = _finish(_work(sources[i], *here), targets[i])
             else:
                 result = pending.pop(i).result()
                 top_up()  # keep the workers busy while the caller handles this one
