@@ -25,6 +25,7 @@ from .doctext import KEY as DOC_TEXT
 from .errors import SourceError
 from .linker import nil_iri
 from .messages import Message, split
+from .namespaces import file_part
 from .relations import find_deliveries
 
 # documents' boilerplate the guidelines exclude from annotation (citation blocks, archive stamps, URLs)
@@ -164,7 +165,7 @@ def message_iri_part(msg: Message, authority: Authority, used: set[str]) -> str:
         return re.sub(r"[^a-z0-9]+", "-", label.split()[-1].lower()).strip("-")
 
     when = msg.date or msg.date_sent
-    stem = when.isoformat() if when else f"undated-{msg.source[:3]}-{msg.start}"
+    stem = when.isoformat() if when else f"undated-{file_part(msg.source[:3])}-{msg.start}"
     base = f"{stem}-{short(msg.sender)}-to-{short(msg.recipients[0] if msg.recipients else None)}"
     local = base
     n = 2
@@ -207,7 +208,7 @@ def process_source(
     for msg in messages:
         local = message_iri_part(msg, authority, used_iris)
         if source.kind == "document":
-            local = f"{local}-{source.file[:3]}"  # a document may repeat a message of the book
+            local = f"{local}-{file_part(source.file[:3])}"  # a document may repeat a message of the book
         iri = message_iri(local)
         sender = resolve_name(authority, msg.sender, "PERSON" if source.kind == "book" else "ORG")[0] if msg.sender else None
         recipients = [resolve_name(authority, r)[0] for r in msg.recipients]

@@ -7,6 +7,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
+
 from .errors import SourceError
 
 MANIFEST = "manifest.toml"
@@ -106,6 +108,15 @@ def _entry(manifest: Path, seeds_dir: Path, index: int, entry: dict) -> Source:
     recipients = entry.get("recipients", [])
     if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
         raise SourceError(manifest, f"{where}: recipients must be a list of names")
+    if not isinstance(entry["file"], str) or Path(entry["file"]).name != entry["file"] or entry["file"].startswith("."):
+        raise SourceError(manifest, f"{where}: file must be the name of a file in {seeds_dir}, not a path")
+    url = entry.get("url", "")
+    if url:
+        try:
+            ox.NamedNode(url)  # the check the store applies when it loads the graph
+        except (TypeError, ValueError) as exc:
+            raise SourceError(manifest, f"{where}: url {url!r} is not an absolute IRI ({exc}); "
+                              "percent-encode spaces and other reserved characters, e.g. %20") from None
     known = {"file", "title", "kind", "citation", "url", "date", "genre", "sender", "recipients", "note", "date_note"}
     return Source(
         path=seeds_dir / entry["file"],
@@ -113,7 +124,7 @@ def _entry(manifest: Path, seeds_dir: Path, index: int, entry: dict) -> Source:
         title=entry["title"],
         kind=entry["kind"],
         citation=entry.get("citation", ""),
-        url=entry.get("url", ""),
+        url=url,
         date=str(entry.get("date", "")),
         genre=entry.get("genre", ""),
         sender=entry.get("sender"),

@@ -11,7 +11,7 @@ import re
 import pyoxigraph as ox
 
 from .exports import select
-from .namespaces import ANNO, ENT
+from .namespaces import ANNO, ENT, file_part
 
 MENTION = """
 SELECT ?a ?text ?type ?entity ?label ?score ?reason ?alias ?title ?office ?message ?mlabel ?source ?start ?end WHERE {
@@ -64,7 +64,7 @@ def _resolve(target: str) -> tuple[str, str]:
     """('mention' | 'entity', IRI)."""
     m = re.fullmatch(r"([^:/]+\.txt):(\d+)(?:-(\d+))?", target)
     if m:
-        stem = m.group(1).rsplit(".", 1)[0]
+        stem = file_part(m.group(1).rsplit(".", 1)[0])
         end = m.group(3)
         return "mention-prefix" if end is None else "mention", str(ANNO[f"{stem}-{m.group(2)}" + (f"-{end}" if end else "")])
     if target.startswith("http"):

@@ -24,7 +24,7 @@ from . import __version__
 from .authority import CLASS_OF_TYPE, Authority
 from .build import DocResult
 from .corpus import Source
-from .namespaces import ANNO, AS, DBR, ENT, GRAPH, MSG, OA, RUN, SCHEMA, SRC, WD, WIKI, WKG
+from .namespaces import ANNO, AS, DBR, ENT, GRAPH, MSG, OA, RUN, SCHEMA, SRC, WD, WIKI, WKG, file_part
 
 QUOTE_CONTEXT = 32
 
@@ -39,11 +39,11 @@ def wikipedia_iris(title: str) -> tuple[URIRef, URIRef]:
 
 
 def source_iri(source: Source) -> URIRef:
-    return SRC[source.file.rsplit(".", 1)[0]]
+    return SRC[file_part(source.file.rsplit(".", 1)[0])]
 
 
 def source_graph(source_file: str) -> URIRef:
-    return GRAPH["source/" + source_file.rsplit(".", 1)[0]]
+    return GRAPH["source/" + file_part(source_file.rsplit(".", 1)[0])]
 
 
 def authority_quads(authority: Authority) -> Triples:
@@ -159,7 +159,7 @@ def document_graph(source: Source, result: DocResult, text: str, run: URIRef, st
     for mention in result.mentions:
         _mention(g, mention, src, text, run)
     for i, d in enumerate(result.deliveries):
-        rel = ANNO[f"{source.file.rsplit('.', 1)[0]}-{d['start']}-delivery-{i}"]
+        rel = ANNO[f"{file_part(source.file.rsplit('.', 1)[0])}-{d['start']}-delivery-{i}"]
         g.add((URIRef(d["message"]), WKG.deliveredThrough, URIRef(d["through"])))
         g.add((rel, RDF.type, WKG.Delivery))
         g.add((rel, WKG.message, URIRef(d["message"])))
@@ -212,7 +212,7 @@ class _V:
 
 
 def _mention(g: Triples, m, src: URIRef, text: str, run: URIRef) -> None:
-    stem = m.source.rsplit(".", 1)[0]
+    stem = file_part(m.source.rsplit(".", 1)[0])
     a = ANNO[f"{stem}-{m.start}-{m.end}"]
     target = URIRef(f"{a}#target")
     pos = URIRef(f"{a}#position")

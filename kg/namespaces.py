@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from rdflib import Namespace
 from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, TIME, VOID, XSD
 
@@ -62,3 +64,19 @@ def bind_all(graph) -> None:
 def sparql_prologue() -> str:
     """PREFIX lines for canned and ad-hoc queries."""
     return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+
+
+def file_part(name: str) -> str:
+    """A source file's name (or a piece of it) as it stands in our IRIs. The seeds' names
+    ("001_3885a6e84abb0fe1") are left as they are, and so are letters beyond ASCII (an IRI holds them);
+    a space, "#", "?", "%", "/" and every other character an IRI path cannot hold or would read as syntax
+    are percent-encoded (UTF-8), so a corpus of files named like "FRUS 1943, vol. III.txt" gets valid
+    IRIs, one per file."""
+    return "".join(c if ucschar(c) else quote(c, safe="-._~!$&'()*+,;=:@") for c in name)
+
+
+def ucschar(char: str) -> bool:
+    """A character beyond ASCII that an IRI may hold unescaped (RFC 3987's ucschar)."""
+    c = ord(char)
+    return (0xA0 <= c <= 0xD7FF or 0xF900 <= c <= 0xFDCF or 0xFDF0 <= c <= 0xFFEF
+            or (0x10000 <= c <= 0xEFFFD and c & 0xFFFE != 0xFFFE))

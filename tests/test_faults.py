@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from kg.builder import build
@@ -84,6 +85,57 @@ def test_malformed_manifest_entry(tmp_path):
     assert res.returncode == 0
     err = [line for line in res.stderr.splitlines() if line.startswith("error:")]
     assert len(err) == 1 and "manifest.toml" in err[0] and "ghost.txt" in err[0], res.stderr
+
+
+@pytest.mark.parametrize("entry, problem", [
+    ('file = "letter.txt"\ntitle = "t"\nkind = "document"\nurl = "http://example.org/a letter"\n', "is not an absolute IRI"),
+    ('file = "../letter.txt"\ntitle = "t"\nkind = "document"\n', "not a path"),
+])
+def test_manifest_entry_that_cannot_make_an_iri(tmp_path, entry, problem):
+    """A url the store would reject, a path for a file name: one error naming the manifest and the entry,
+    before anything is parsed; the other files build."""
+    seeds = corpus(tmp_path, {"letter.txt": (ROOT / "seeds" / GOOD).read_bytes()})
+    manifest = seeds / "manifest.toml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
+        'file = "letter.txt"\ntitle = "letter.txt"\nkind = "document"\n', entry), encoding="utf-8")
+    res = run_kg("build", "--seeds", str(seeds), "--store", str(tmp_path / "store"), "--quiet")
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+    err = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert len(err) == 1 and "manifest.toml" in err[0] and "letter.txt" in err[0] and problem in err[0], res.stderr
+    assert "1 files" in res.stdout
+
+
+def test_file_names_with_spaces_and_other_scripts_make_valid_iris(tmp_path):
+    """Users' files are named "FRUS 1943, vol. III.txt" or in Cyrillic: the build percent-encodes what an
+    IRI cannot hold (kg.namespaces.file_part), the store loads every IRI (Oxigraph checks them), mentions
+    are explained by FILE:START-END, and the server answers each IRI at its own address."""
+    from urllib.parse import quote
+
+    from kg.explain import explain
+    from kg.namespaces import SRC
+    from kg.serve.site import iri_from_uri
+
+    text = (ROOT / "seeds" / GOOD).read_bytes()
+    names = ["FRUS 1944, vol. IV #2.txt", "Молотов 100%.txt"]
+    seeds = corpus(tmp_path, dict.fromkeys(names, text))
+    res = run_kg("build", "--seeds", str(seeds), "--store", str(tmp_path / "store"), "--quiet")
+    assert res.returncode == 0 and "error" not in res.stderr, res.stderr
+    assert "3 files" in res.stdout
+    store = open_store(tmp_path / "store")
+    sources = {q.subject.value for q in store.quads_for_pattern(
+        None, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode("https://schema.org/CreativeWork"))}
+    assert {str(SRC["FRUS%201944,%20vol.%20IV%20%232"]), str(SRC["Молотов%20100%25"])} <= sources
+    source = SRC["Молотов%20100%25"]
+    rows = list(store.query(
+        "PREFIX oa: <http://www.w3.org/ns/oa#> SELECT ?s ?e WHERE { GRAPH ?g { ?a oa:hasTarget ?t . "
+        f"?t oa:hasSource <{source}> ; oa:hasSelector ?p . ?p oa:start ?s ; oa:end ?e }} }} LIMIT 1"))
+    assert rows
+    start, end = rows[0]["s"].value, rows[0]["e"].value
+    assert f"at {names[1]}:{start}-{end}" in explain(store, f"{names[1]}:{start}-{end}")
+    # what a client sends for each source IRI (its URI form) names that IRI again
+    for iri in sources:
+        path = quote(iri.split("/wartime-kg/", 1)[1], safe="/:@!$&'()*+,;=-._~%")
+        assert iri_from_uri(path) == iri.split("/wartime-kg/", 1)[1]
 
 
 def test_missing_file_named_in_manifest(tmp_path):

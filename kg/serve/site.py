@@ -21,7 +21,7 @@ from urllib.parse import quote, unquote, urlsplit
 import pyoxigraph as ox
 
 from ..errors import KGError
-from ..namespaces import DEFAULT_BASE, PREFIXES, sparql_prologue
+from ..namespaces import DEFAULT_BASE, PREFIXES, sparql_prologue, ucschar
 from ..store import mark_served
 from .paths import DEFAULT_SEEDS, ONTOLOGY, QUERIES
 
@@ -66,6 +66,36 @@ def iri_ref(iri: str) -> str:
 
 def local_name(iri: str) -> str:
     return re.split(r"[/#]", iri.rstrip("/"))[-1]
+
+
+_ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+
+
+def iri_from_uri(path: str) -> str:
+    """The IRI a request path stands for (RFC 3987 3.2): escapes that spell non-ASCII UTF-8 characters
+    are decoded, because clients encode those characters of an IRI; escapes of ASCII characters stay,
+    because the IRI holds them as escapes ("src/my%20letter" is not "src/my letter", which is no IRI)."""
+
+    def decode(m: re.Match[str]) -> str:
+        escapes = m.group(0)
+        raw = bytes.fromhex(escapes.replace("%", ""))
+        out, i = [], 0
+        while i < len(raw):
+            lead = raw[i]
+            n = 2 if 0xC2 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else 4 if 0xF0 <= lead <= 0xF4 else 1
+            try:
+                char = raw[i : i + n].decode("utf-8") if n > 1 else ""
+            except UnicodeDecodeError:
+                char = ""
+            if char and ucschar(char):
+                out.append(char)
+                i += n
+            else:
+                out.append(escapes[3 * i : 3 * i + 3])
+                i += 1
+        return "".join(out)
+
+    return _ESCAPES.sub(decode, path)
 
 
 class Site:
@@ -139,7 +169,9 @@ class Site:
             if "#" in rest:
                 rest, frag = rest.split("#", 1)
                 frag = "#" + frag
-            return self.link_prefix + quote(rest, safe="/:@!$&'()*+,;=-._~") + frag
+            # the URI form of the IRI (RFC 3987 3.1): non-ASCII characters percent-encoded, the IRI's own
+            # escapes ("%20" in a source named after a file with spaces) kept as they are
+            return self.link_prefix + quote(rest, safe="/:@!$&'()*+,;=-._~%") + frag
         return iri
 
     def public(self, iri: str | None) -> str:
@@ -165,11 +197,12 @@ class Site:
         file system, but `/id/../x` must not quietly mean `/x` either."""
         if self.link_prefix != "/" and path.startswith(self.link_prefix):
             path = "/" + path[len(self.link_prefix):]
-        rest = unquote(path.lstrip("/"))
+        rest = iri_from_uri(path.lstrip("/"))
         if not rest.startswith(RESOURCE_PREFIXES):
             return None
         segments = rest.split("/")
-        if any(s in (".", "..") for s in segments) or "\\" in rest or "\x00" in rest:
+        plain = unquote(rest)  # refused in any spelling
+        if any(unquote(s) in (".", "..") for s in segments) or "\\" in plain or "\x00" in plain:
             return None
         try:
             return ox.NamedNode(self.graph_base + rest).value
