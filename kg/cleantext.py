@@ -24,8 +24,11 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?<=[a-z]{3}[a-z.”\"])\d{1,3}(?=[\s.,;:)\]]|$)", re.M), ""),  # FRUS footnote numbers: Conference76
     (re.compile(r"[□🛛\u25a1\ufffd]"), " "),  # boxes and replacement characters of the OCR
     (re.compile(r"(?m)^\s*\d{1,3}\s*$"), ""),  # page numbers alone on a line
-    # a word hyphenated across a line or page break: "suc-\n\nceed" -> "succeed"
-    (re.compile(r"(?<=[a-z])-\n(?:\s*\n)*(?:\s*\d{1,3}\s*\n(?:\s*\n)*)?(?=[a-z])"), ""),
+    # a word hyphenated across a line or page break: "suc-\n\nceed" -> "succeed" (CRLF files too)
+    (re.compile(r"(?<=[a-z])-\r?\n(?:\s*\n)*(?:\s*\d{1,3}\s*\n(?:\s*\n)*)?(?=[a-z])"), ""),
+    # CRLF line ends (files from Windows): the model reads "\r\n" as a token of its own and tags the words
+    # around it otherwise, so it sees LF; the offsets still count the "\r" (last: the rules above see it)
+    (re.compile(r"\r(?=\n)"), ""),
 ]
 
 

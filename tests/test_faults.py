@@ -222,3 +222,36 @@ def test_builds_never_prune_the_directory_a_server_reads(tmp_path: Path) -> None
     # once the server is gone, the next build prunes the directory as usual
     build(None, store, seeds_dir=seeds, report=lambda m: None)
     assert not served_dir.exists()
+
+
+def test_crlf_file_gives_the_mentions_of_its_lf_copy(tmp_path):
+    """A file saved on Windows (CRLF line ends) is read as it is (offsets count every "\\r"), and the model
+    sees the same text as for the LF file: the same mentions, linked alike, each at its exact characters."""
+    import json
+
+    # passages of the book where line ends matter: words hyphenated across a page break, a salutation
+    # after a header, a film title in markup
+    book = (ROOT / "seeds" / "001_3885a6e84abb0fe1.txt").read_text(encoding="utf-8")
+    spots = ["Pol-\n\nish Government", "Pro-\n\nvisional Government", "Desert Victory", "Dear Mr Churchill"]
+    text = "\n\n".join(book[book.index(s) - 300 : book.index(s) + 200] for s in spots).encode("utf-8")
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    entry = ('title = "Passages of the book"\nkind = "document"\ndate = "1944-10-12"\n'
+             'sender = "Joseph Stalin"\nrecipients = ["Winston Churchill"]\n')
+    (seeds / "lf.txt").write_bytes(text)
+    (seeds / "crlf.txt").write_bytes(text.replace(b"\n", b"\r\n"))
+    (seeds / "manifest.toml").write_text(f'[[source]]\nfile = "lf.txt"\n{entry}\n[[source]]\nfile = "crlf.txt"\n{entry}',
+                                         encoding="utf-8")
+    assert b"\r" not in text and text.count(b"\n") > 10
+    res = run_kg("build", "--seeds", str(seeds), "--store", str(tmp_path / "store"), "--quiet")
+    assert res.returncode == 0 and "error" not in res.stderr, res.stderr
+    out = tmp_path / "mentions.jsonl"
+    assert run_kg("export", "mentions", "--store", str(tmp_path / "store"), "-o", str(out)).returncode == 0
+    mentions = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    by_file: dict[str, list] = {"lf.txt": [], "crlf.txt": []}
+    for m in mentions:
+        raw = (seeds / m["source"]).read_bytes().decode("utf-8")
+        assert raw[m["start"] : m["end"]] == m["text"]
+        by_file[m["source"]].append((m["text"].replace("\r\n", "\n"), m["type"], m["entity"], m["score"]))
+    assert len(by_file["lf.txt"]) > 15
+    assert sorted(by_file["crlf.txt"], key=str) == sorted(by_file["lf.txt"], key=str)
