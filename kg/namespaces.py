@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import quote
 
 from rdflib import Namespace
@@ -66,6 +67,7 @@ def sparql_prologue() -> str:
     return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
 
 
+@functools.lru_cache(maxsize=4096)  # called for every mention of a document, with the same name
 def file_part(name: str) -> str:
     """A source file's name (or a piece of it) as it stands in our IRIs. The seeds' names
     ("001_3885a6e84abb0fe1") are left as they are, and so are letters beyond ASCII (an IRI holds them);
