@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
-import os
-import pickle
 import re
 import unicodedata
 from collections import defaultdict
@@ -23,6 +21,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, SKOS
 
+from .cachefiles import read_pickle, write_pickle
 from .errors import SourceError
 from .namespaces import ORG, SCHEMA, WD, WKG
 
@@ -328,7 +327,7 @@ def load_authority(directory: Path, cache: Path | None = None) -> Authority:
         if found is None:
             found = _parse_authority(directory, files)
             if cache:
-                _to_cache(cache, key, found)
+                write_pickle(_cache_file(cache, key), found, "authority-*.pickle")
         _LOADED[key] = found
     return _LOADED[key]
 
@@ -341,27 +340,8 @@ def _cache_file(cache: Path, key: tuple) -> Path:
 
 
 def _from_cache(cache: Path, key: tuple) -> Authority | None:
-    try:
-        with open(_cache_file(cache, key), "rb") as fh:
-            found = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
-        return None  # none yet, or torn, or from other code: parse again
+    found = read_pickle(_cache_file(cache, key))
     return found if isinstance(found, Authority) else None
-
-
-def _to_cache(cache: Path, key: tuple, authority: Authority) -> None:
-    """Write the pickle (atomically) and drop the pickles of older authorities."""
-    target = _cache_file(cache, key)
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
-        tmp.write_bytes(pickle.dumps(authority, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, target)
-        for old in cache.glob("authority-*.pickle"):
-            if old != target:
-                old.unlink(missing_ok=True)
-    except OSError:
-        pass  # a cache that cannot be written costs time, never the build
 
 
 def _parse_authority(directory: Path, files: list[Path]) -> Authority:

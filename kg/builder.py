@@ -69,26 +69,16 @@ def message_iri_factory(base: str) -> Callable[[str], str]:
 
 
 class Extractor:
-    """Parses documents, with the per-document cache. One per process (the pipeline loads once)."""
+    """Parses documents. One per process (the pipeline loads once); kg.parallel caches the results.
+    `cache`: the build's cache folder, where the parsed authority and the ruler's patterns are kept."""
 
-    def __init__(self, model: str, linking_dir: Path, cache: Path | None, authority_cache: Path | None = None):
-        self.authority = load_authority(linking_dir, authority_cache or cache)
-        self.nlp = build_nlp(model, linking_dir, self.authority, authority_cache or cache)
+    def __init__(self, model: str, linking_dir: Path, cache: Path | None = None):
+        self.authority = load_authority(linking_dir, cache)
+        self.nlp = build_nlp(model, linking_dir, self.authority, cache)
         self.version = pipeline_version(self.nlp, self.authority)
-        self.cache = cache / self.version if cache else None
 
-    def run(self, source: Source) -> tuple[DocResult, bool]:
-        key = source.sha256()
-        cached = self.cache / f"{source.file}.{key[:20]}.json" if self.cache else None
-        if cached and cached.exists():
-            return DocResult.from_json(cached.read_text(encoding="utf-8")), True
-        result = process_source(source, self.nlp, self.authority, message_iri_factory(DEFAULT_BASE), set())
-        if cached:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(result.to_json(), encoding="utf-8")
-            os.replace(tmp, cached)
-        return result, False
+    def run(self, source: Source) -> DocResult:
+        return process_source(source, self.nlp, self.authority, message_iri_factory(DEFAULT_BASE), set())
 
 
 @dataclass(slots=True)

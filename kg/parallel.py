@@ -34,6 +34,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from .build import DocDigest, DocResult, pipeline_version
+from .cachefiles import write_atomic
 from .corpus import Source
 from .errors import SourceError
 
@@ -104,9 +105,7 @@ def _write_cached(path: Path, result: DocResult) -> None:
     the result first, then its digest."""
     path.parent.mkdir(parents=True, exist_ok=True)
     for target, text in ((path, result.to_json()), (digest_file(path), result.digest().to_json())):
-        tmp = target.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
+        write_atomic(target, text.encode("utf-8"))
 
 
 def _extractor(model: str, linking_dir: str, version: str, cache: str | None = None) -> Extractor:
@@ -115,16 +114,16 @@ def _extractor(model: str, linking_dir: str, version: str, cache: str | None = N
     key = (model, linking_dir, version)
     if key not in _WORKERS:
         _WORKERS.clear()  # at most one pipeline per process: a new model replaces the old one
-        _WORKERS[key] = Extractor(model, Path(linking_dir), None, Path(cache) if cache else None)
+        _WORKERS[key] = Extractor(model, Path(linking_dir), Path(cache) if cache else None)
     return _WORKERS[key]
 
 
 def _work(source: Source, model: str, linking_dir: str, version: str, cache: str | None = None) -> Outcome:
     """Parse one document in this process (a pool worker, a Dask worker or the caller itself).
-    `cache`: the build's cache folder where this process can read it (not on Dask), for the authority."""
+    `cache`: the build's cache folder where this process can read it (not on Dask), for the authority
+    and the entity ruler's patterns."""
     try:
-        outcome, _ = _extractor(model, linking_dir, version, cache).run(source)
-        return outcome
+        return _extractor(model, linking_dir, version, cache).run(source)
     except SourceError as exc:
         return (exc.path, exc.problem)
     except OSError as exc:

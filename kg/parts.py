@@ -18,7 +18,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import URIRef
 
+from .cachefiles import write_atomic
 from .graph import Triples, nquad_lines
 
 
@@ -67,14 +67,14 @@ def make_part(
             pass  # missing or torn: make it again
     data = b"".join(nquad_lines(graph, make()))
     folder.mkdir(parents=True, exist_ok=True)
-    _write(nq, data)
+    write_atomic(nq, data)
     part = Part(str(graph), nq, data.count(b"\n"), hashlib.sha256(data).hexdigest(), nq_gz, ttl_gz)
 
     def complete() -> None:
-        _write(nq_gz, gzip_member(data))
-        _write(ttl_gz, gzip_member(turtle(data, prefixes)))
+        write_atomic(nq_gz, gzip_member(data))
+        write_atomic(ttl_gz, gzip_member(turtle(data, prefixes)))
         # the meta file is written last: a part is complete when its meta exists
-        _write(meta, json.dumps({"graph": part.graph, "quads": part.quads, "sha256": part.sha256}).encode())
+        write_atomic(meta, json.dumps({"graph": part.graph, "quads": part.quads, "sha256": part.sha256}).encode())
 
     later(complete)
     return part
@@ -103,13 +103,6 @@ def turtle_prefixes(nquads: bytes, prefixes: dict[str, str]) -> dict[str, str]:
 def gzip_member(data: bytes) -> bytes:
     """One gzip member without a timestamp or a file name, so equal data gives equal bytes."""
     return gzip.compress(data, compresslevel=6, mtime=0)
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Atomically: a build killed midway never leaves half a file that a later build would trust."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _slug(iri: str) -> str:

@@ -16,8 +16,6 @@ same entity ids, and `ruler.patterns` (hence `to_disk`/`to_bytes`) lists every p
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,8 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 from spacy.pipeline import EntityRuler
+
+from .cachefiles import read_pickle, write_pickle
 
 # (label, text, entity id or None, ORTH hashes of the text's tokens)
 Phrase = tuple[str, str, str | None, tuple[int, ...]]
@@ -60,7 +60,7 @@ def add_patterns(nlp: Language, ruler: EntityRuler, make_patterns: Callable[[], 
     if found is None:
         found = tokenize(nlp, make_patterns())
         if cache:
-            _write(cache, cache / f"{PREFIX}{key}.pickle", found)
+            write_pickle(cache / f"{PREFIX}{key}.pickle", found, f"{PREFIX}*.pickle")
     token_patterns, phrases = found
     if token_patterns:
         ruler.add_patterns(token_patterns)
@@ -89,25 +89,7 @@ def add_phrases(ruler: EntityRuler, phrases: list[Phrase]) -> None:
 
 
 def _read(path: Path) -> tuple[list[dict], list[Phrase]] | None:
-    try:
-        with open(path, "rb") as fh:
-            found = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
-        return None  # none yet, or torn: tokenize again
+    found = read_pickle(path)
     if not (isinstance(found, tuple) and len(found) == 2 and all(isinstance(x, list) for x in found)):
         return None
     return found
-
-
-def _write(cache: Path, target: Path, found: tuple[list[dict], list[Phrase]]) -> None:
-    """Atomically, and drop the tuples of older keys."""
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
-        tmp.write_bytes(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, target)
-        for old in cache.glob(f"{PREFIX}*.pickle"):
-            if old != target:
-                old.unlink(missing_ok=True)
-    except OSError:
-        pass  # a cache that cannot be written costs time, never the build
